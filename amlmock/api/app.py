@@ -1,0 +1,135 @@
+"""One WSGI app for the whole fake service: routing, request parsing and the error shape.
+
+Every transport (the ``responses`` adapter, the loopback HTTP server) serves this same app.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from ..backend.errors import InternalError, NotImplementedByFake, ServiceError, ValidationError
+from ..backend.models import Workspace
+from ..backend.service import Backend
+from .wire import error_body
+
+log = logging.getLogger("amlmock")
+
+WORKSPACE_PATH = (
+    "/subscriptions/<subscription_id>/resourceGroups/<resource_group>"
+    "/providers/Microsoft.MachineLearningServices/workspaces/<workspace_name>"
+)
+LOOPBACK_NAMES = ("localhost",)
+
+Handler = Callable[..., Any]
+
+
+@dataclass
+class Router:
+    """Collects the routes of one API module (moto's ``urls.py`` role)."""
+
+    rules: list[Rule] = field(default_factory=list)
+
+    def route(self, path: str, *methods: str) -> Callable[[Handler], Handler]:
+        """Register ``handler`` for ``path`` and ``methods``."""
+
+        def register(handler: Handler) -> Handler:
+            self.rules.append(Rule(path, methods=list(methods), endpoint=handler))
+            return handler
+
+        return register
+
+
+@dataclass
+class Call:
+    """One request as the handlers see it."""
+
+    backend: Backend
+    request: Request
+
+    def json(self, default: Any = None) -> Any:
+        """The JSON body (``default`` when empty); malformed JSON is a ValidationError."""
+        raw = self.request.get_data()
+        if not raw.strip():
+            return default
+        try:
+            return json.loads(raw)
+        except ValueError as error:
+            raise ValidationError(f"The request body is not valid JSON: {error}", target="body") from None
+
+    def json_object(self) -> dict[str, Any]:
+        """The JSON body, which must be an object."""
+        body = self.json(default={})
+        if not isinstance(body, dict):
+            raise ValidationError("The request body must be a JSON object", target="body")
+        return body
+
+    def workspace(self, subscription_id: str, resource_group: str, workspace_name: str) -> Workspace:
+        """The addressed workspace, or a 404."""
+        return self.backend.get_workspace(subscription_id, resource_group, workspace_name)
+
+    def service_base(self, workspace: Workspace) -> str:
+        """Base URL of the data-plane services: this server on loopback, else the regional host."""
+        host = self.request.host.rsplit(":", 1)[0].strip("[]")
+        if _is_loopback(host):
+            return self.request.host_url.rstrip("/")
+        return f"https://{workspace.location}.api.azureml.ms"
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response."""
+    return Response(json.dumps(body), status=status, headers=headers, content_type="application/json; charset=utf-8")
+
+
+class ServiceApp:
+    """The WSGI application of the fake Azure ML service."""
+
+    def __init__(self, backend: Backend, routers: Iterable[Router]) -> None:
+        self.backend = backend
+        rules = [rule for router in routers for rule in router.rules]
+        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        response = self.handle(Request(environ))
+        return response(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        """Route one request; every failure becomes a service-shaped error response."""
+        try:
+            handler, values = self.url_map.bind_to_environ(request.environ).match()
+        except HTTPException:
+            return self.not_implemented(request)
+        try:
+            result = handler(Call(self.backend, request), **values)
+        except ServiceError as error:
+            return json_response(error_body(error), error.status)
+        except Exception as error:  # a bug in the fake: say so, never crash the server
+            log.exception("amlmock failed on %s %s", request.method, request.url)
+            failure = InternalError(f"amlmock failed on {request.method} {request.path}: {error!r}")
+            return json_response(error_body(failure), 500)
+        return result if isinstance(result, Response) else json_response(result)
+
+    def not_implemented(self, request: Request) -> Response:
+        """A 404 naming the method and URL, so the caller knows the fake is missing a route."""
+        url = request.base_url
+        error = NotImplementedByFake(
+            f"amlmock does not implement {request.method} {url}", target=request.path
+        )
+        log.warning("%s", error.message)
+        return json_response(error_body(error), error.status)

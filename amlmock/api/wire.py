@@ -1,0 +1,137 @@
+"""Wire shapes: backend objects as the JSON documents the service returns."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from ..backend.errors import ServiceError
+from ..backend.models import Artifact, Experiment, MetricSeries, Run
+
+COMPONENT = "amlmock"
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, as the service writes times."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def error_body(error: ServiceError, location: str | None = None) -> dict[str, Any]:
+    """The ErrorResponse envelope (``details`` always present: the SDK iterates it)."""
+    root: dict[str, Any] = {
+        "code": error.code,
+        "message": error.message,
+        "messageParameters": {},
+        "target": error.target,
+        "details": [],
+    }
+    if error.inner_code:
+        root["innerError"] = {"code": error.inner_code}
+    return {
+        "error": root,
+        "correlation": {},
+        "environment": COMPONENT,
+        "location": location,
+        "time": timestamp(datetime.now(timezone.utc)),
+        "componentName": COMPONENT,
+    }
+
+
+def experiment_dto(experiment: Experiment) -> dict[str, Any]:
+    """ExperimentDto."""
+    latest = experiment.run_ids[-1] if experiment.run_ids else None
+    return {
+        "experimentId": experiment.experiment_id,
+        "name": experiment.name,
+        "description": experiment.description,
+        "createdUtc": timestamp(experiment.created_utc),
+        "tags": dict(experiment.tags),
+        "archivedTime": timestamp(experiment.archived_time),
+        "latestCreatedRunId": latest,
+    }
+
+
+def run_dto(run: Run) -> dict[str, Any]:
+    """RunDto: everything the SDK reads when it builds or refreshes a Run."""
+    return {
+        "runNumber": run.run_number,
+        "rootRunId": run.root_run_id,
+        "experimentId": run.experiment_id,
+        "createdUtc": timestamp(run.created_utc),
+        "createdBy": dict(run.created_by),
+        "userId": run.created_by["userObjectId"],
+        "runId": run.run_id,
+        "parentRunId": run.parent_run_id,
+        "status": run.status,
+        "startTimeUtc": timestamp(run.start_time_utc),
+        "endTimeUtc": timestamp(run.end_time_utc),
+        "heartbeatEnabled": False,
+        "name": run.name,
+        "displayName": run.display_name,
+        "dataContainerId": run.data_container_id,
+        "description": run.description,
+        "hidden": run.hidden,
+        "runType": run.run_type,
+        "runTypeV2": run.run_type_v2,
+        "properties": dict(run.properties),
+        "scriptName": run.script_name,
+        "target": run.target,
+        "tags": dict(run.tags),
+        "runDefinition": run.run_definition,
+        "error": run.error,
+        "warnings": list(run.warnings) or None,
+    }
+
+
+def run_details_dto(run: Run) -> dict[str, Any]:
+    """RunDetailsDto; ``logFiles`` must be an object or the SDK raises KeyError."""
+    return {
+        "runId": run.run_id,
+        "target": run.target,
+        "status": run.status,
+        "startTimeUtc": timestamp(run.start_time_utc),
+        "endTimeUtc": timestamp(run.end_time_utc),
+        "error": run.error,
+        "warnings": list(run.warnings) or None,
+        "properties": dict(run.properties),
+        "runDefinition": run.run_definition,
+        "logFiles": {},
+    }
+
+
+def metric_dto(series: MetricSeries, values: list[Any], continuation_token: str | None) -> dict[str, Any]:
+    """MetricV2Dto with one page of values."""
+    return {
+        "name": series.name,
+        "columns": dict(series.columns),
+        "properties": {"uxMetricType": series.ux_metric_type},
+        "value": [
+            {"metricId": v.metric_id, "createdUtc": v.created_utc, "step": v.step, "data": dict(v.data)}
+            for v in values
+        ],
+        "continuationToken": continuation_token,
+    }
+
+
+def artifact_dto(artifact: Artifact) -> dict[str, Any]:
+    """ArtifactDto."""
+    return {
+        "artifactId": artifact.artifact_id,
+        "origin": artifact.origin,
+        "container": artifact.container,
+        "path": artifact.path,
+        "etag": str(hash((artifact.path, len(artifact.content or b"")))),
+        "createdTime": timestamp(artifact.created_utc),
+    }
+
+
+def content_info(artifact: Artifact, content_uri: str) -> dict[str, Any]:
+    """ArtifactContentInformationDto."""
+    return {
+        "contentUri": content_uri,
+        "origin": artifact.origin,
+        "container": artifact.container,
+        "path": artifact.path,
+    }

@@ -1,0 +1,233 @@
+"""The domain model: workspaces, experiments, runs, metrics and artifacts. No HTTP here."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .query import MISSING
+
+DEFAULT_USER = {
+    "userObjectId": "00000000-0000-0000-0000-0000000a11ce",
+    "userTenantId": "00000000-0000-0000-0000-00000000aaaa",
+    "userName": "amlmock-user",
+}
+
+
+def utcnow() -> datetime:
+    """The service clock."""
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    """A fresh GUID string, as the service hands out."""
+    return str(uuid.uuid4())
+
+
+@dataclass
+class StatusEvent:
+    """One status event as the run received it, applied or ignored."""
+
+    name: str
+    received_utc: datetime
+    status_before: str
+    status_after: str
+    applied: bool
+    reason: str
+    data: dict[str, Any]
+
+
+@dataclass
+class MetricValue:
+    """One logged row of a metric."""
+
+    metric_id: str
+    created_utc: str
+    step: int | None
+    data: dict[str, Any]
+    arrival: int
+
+
+@dataclass
+class MetricSeries:
+    """All values logged under one metric name, kept in logging order."""
+
+    name: str
+    columns: dict[str, str]
+    ux_metric_type: str | None
+    values: list[MetricValue] = field(default_factory=list)
+
+    def add(self, value: MetricValue) -> None:
+        """Insert by the client's timestamp, so out-of-order batches still read back in logging order."""
+        key = (value.created_utc, value.arrival)
+        index = len(self.values)
+        while index > 0 and (self.values[index - 1].created_utc, self.values[index - 1].arrival) > key:
+            index -= 1
+        self.values.insert(index, value)
+
+
+@dataclass
+class Artifact:
+    """A file stored for a run (outputs, logs, images) or for a snapshot."""
+
+    origin: str
+    container: str
+    path: str
+    created_utc: datetime
+    content: bytes | None = None
+
+    @property
+    def artifact_id(self) -> str:
+        return f"{self.origin}/{self.container}/{self.path}"
+
+
+@dataclass
+class Run:
+    """A run and everything the service keeps about it."""
+
+    run_id: str
+    experiment_id: str
+    experiment_name: str
+    run_number: int
+    root_run_id: str
+    parent_run_id: str | None
+    created_utc: datetime
+    created_by: dict[str, str]
+    data_container_id: str
+    status: str = "NotStarted"
+    name: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    target: str | None = None
+    run_type: str | None = None
+    run_type_v2: dict[str, Any] | None = None
+    script_name: str | None = None
+    hidden: bool = False
+    start_time_utc: datetime | None = None
+    end_time_utc: datetime | None = None
+    tags: dict[str, str | None] = field(default_factory=dict)
+    properties: dict[str, str | None] = field(default_factory=dict)
+    run_definition: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    status_history: list[StatusEvent] = field(default_factory=list)
+    metrics: dict[str, MetricSeries] = field(default_factory=dict)
+    children: list[str] = field(default_factory=list)
+
+    @property
+    def order_time(self) -> datetime:
+        """Start time, or creation time for a run that has not started."""
+        return self.start_time_utc or self.created_utc
+
+    def filter_value(self, name: str) -> object:
+        """Field lookup for OData filters (see ``query.Filterable``)."""
+        if name.startswith("Tags/"):
+            return self.tags.get(name[5:], MISSING)
+        if name.startswith("Properties/"):
+            return self.properties.get(name[11:], MISSING)
+        if name.startswith("RunTypeV2/Traits/"):
+            traits = (self.run_type_v2 or {}).get("traits") or []
+            return name[17:] if name[17:] in traits else MISSING
+        if name == "RunTypeV2/Orchestrator":
+            return (self.run_type_v2 or {}).get("orchestrator")
+        return getattr(self, RUN_FILTER_FIELDS[name])
+
+
+RUN_FILTER_FIELDS = {
+    "RunId": "run_id",
+    "ParentRunId": "parent_run_id",
+    "RootRunId": "root_run_id",
+    "Status": "status",
+    "RunType": "run_type",
+    "Target": "target",
+    "CreatedUtc": "created_utc",
+    "StartTimeUtc": "start_time_utc",
+    "EndTimeUtc": "end_time_utc",
+    "Name": "name",
+    "DisplayName": "display_name",
+    "RunNumber": "run_number",
+    "ExperimentId": "experiment_id",
+}
+RUN_FILTER_PREFIXES = ("Tags/", "Properties/", "RunTypeV2/Traits/")
+
+
+def is_run_filter_field(name: str) -> bool:
+    """Whether ``name`` is a run field the fake can filter on."""
+    if name.startswith(RUN_FILTER_PREFIXES):
+        return len(name.split("/", 1)[1]) > 0
+    return name in RUN_FILTER_FIELDS or name == "RunTypeV2/Orchestrator"
+
+
+@dataclass
+class Experiment:
+    """An experiment: a named group of runs in a workspace."""
+
+    experiment_id: str
+    name: str
+    created_utc: datetime
+    description: str | None = None
+    tags: dict[str, str | None] = field(default_factory=dict)
+    archived_time: datetime | None = None
+    run_ids: list[str] = field(default_factory=list)
+
+    def filter_value(self, name: str) -> object:
+        """Field lookup for experiment list filters."""
+        if name.startswith("Tags/"):
+            return self.tags.get(name[5:], MISSING)
+        return {"name": self.name, "ExperimentId": self.experiment_id, "CreatedUtc": self.created_utc}[name]
+
+
+def is_experiment_filter_field(name: str) -> bool:
+    """Whether ``name`` is an experiment field the fake can filter on."""
+    return name in ("name", "ExperimentId", "CreatedUtc") or (name.startswith("Tags/") and len(name) > 5)
+
+
+@dataclass
+class Snapshot:
+    """A committed project snapshot."""
+
+    snapshot_id: str
+    parent_id: str | None
+    files: dict[str, int]
+    created_utc: datetime
+
+
+@dataclass
+class Workspace:
+    """A workspace and all its state."""
+
+    subscription_id: str
+    resource_group: str
+    name: str
+    location: str
+    workspace_id: str
+    experiments: dict[str, Experiment] = field(default_factory=dict)
+    runs: dict[str, Run] = field(default_factory=dict)
+    artifacts: dict[tuple[str, str], Artifact] = field(default_factory=dict)
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    run_counter: int = 0
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return workspace_key(self.subscription_id, self.resource_group, self.name)
+
+    @property
+    def arm_id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.MachineLearningServices/workspaces/{self.name}"
+        )
+
+    def experiment_by_id(self, experiment_id: str) -> Experiment | None:
+        """The experiment with this id, if any."""
+        for experiment in self.experiments.values():
+            if experiment.experiment_id == experiment_id:
+                return experiment
+        return None
+
+
+def workspace_key(subscription_id: str, resource_group: str, name: str) -> tuple[str, str, str]:
+    """ARM names are case-insensitive."""
+    return (subscription_id.lower(), resource_group.lower(), name.lower())

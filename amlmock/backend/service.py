@@ -1,0 +1,568 @@
+"""The in-memory service: every operation the API layer maps requests onto.
+
+All state lives in one ``Backend``; every public method takes its lock, validates the whole
+request first and only then changes state, so a rejected request leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import itertools
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+
+from . import limits
+from .errors import ConflictError, ImmutablePropertyError, NotFoundError, ServiceError, ValidationError
+from .lifecycle import apply_status_event, event_kind
+from .models import (
+    DEFAULT_USER,
+    Artifact,
+    Experiment,
+    MetricSeries,
+    MetricValue,
+    Run,
+    Snapshot,
+    StatusEvent,
+    Workspace,
+    is_experiment_filter_field,
+    is_run_filter_field,
+    new_id,
+    utcnow,
+    workspace_key,
+)
+from .query import OrderBy, evaluate, parse_filter, parse_orderby
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_PAGE_SIZE = 500
+MAX_PAGE_SIZE = 5000
+RUN_ORDER_FIELDS = ("StartTimeUtc", "CreatedUtc", "EndTimeUtc", "RunNumber")
+DEFAULT_RUN_ORDER = OrderBy("StartTimeUtc", descending=True)
+
+# Fields of a run create/patch body that the fake stores (CreateRunDto in the REST spec).
+_RUN_TEXT_FIELDS = {
+    "name": ("name", limits.MAX_DISPLAY_NAME_LENGTH),
+    "displayName": ("display_name", limits.MAX_DISPLAY_NAME_LENGTH),
+    "description": ("description", limits.MAX_DESCRIPTION_LENGTH),
+    "target": ("target", limits.MAX_VALUE_LENGTH),
+    "runType": ("run_type", limits.MAX_VALUE_LENGTH),
+    "scriptName": ("script_name", limits.MAX_VALUE_LENGTH),
+}
+
+
+def locked(method: F) -> F:
+    """Run a Backend method under the backend's lock."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Backend", *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@dataclass
+class Page:
+    """One page of a listing and the token for the next one (None on the last page)."""
+
+    items: list[Any]
+    continuation_token: str | None
+
+
+@dataclass
+class MetricError:
+    """A metric the service refused in a batch, with the reason."""
+
+    name: str
+    error: ValidationError
+
+
+class Backend:
+    """All workspaces of one fake service."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.workspaces: dict[tuple[str, str, str], Workspace] = {}
+        self._arrivals = itertools.count()
+
+    # ----------------------------------------------------------------- workspaces
+    @locked
+    def create_workspace(
+        self, subscription_id: str, resource_group: str, name: str, location: str = "eastus"
+    ) -> Workspace:
+        """Create the workspace, or return it when it exists already."""
+        key = workspace_key(subscription_id, resource_group, name)
+        if key not in self.workspaces:
+            self.workspaces[key] = Workspace(subscription_id, resource_group, name, location, new_id())
+        return self.workspaces[key]
+
+    @locked
+    def get_workspace(self, subscription_id: str, resource_group: str, name: str) -> Workspace:
+        """The workspace, or NotFoundError."""
+        workspace = self.workspaces.get(workspace_key(subscription_id, resource_group, name))
+        if workspace is None:
+            raise NotFoundError(
+                f"Workspace {name!r} was not found in resource group {resource_group!r} "
+                f"of subscription {subscription_id!r}",
+                target="workspace",
+            )
+        return workspace
+
+    @locked
+    def workspace_by_id(self, workspace_id: str) -> Workspace:
+        """The workspace with this workspace id (blob URLs carry it), or NotFoundError."""
+        for workspace in self.workspaces.values():
+            if workspace.workspace_id == workspace_id:
+                return workspace
+        raise NotFoundError(f"No workspace has the id {workspace_id!r}", target="workspaceId")
+
+    @locked
+    def subscriptions(self) -> list[str]:
+        """Every subscription that holds a workspace."""
+        return sorted({ws.subscription_id for ws in self.workspaces.values()})
+
+    @locked
+    def reset(self) -> None:
+        """Forget every workspace."""
+        self.workspaces.clear()
+
+    # ---------------------------------------------------------------- experiments
+    @locked
+    def get_experiment(self, workspace: Workspace, name: str) -> Experiment:
+        """The experiment by name, or NotFoundError."""
+        experiment = workspace.experiments.get(name)
+        if experiment is None:
+            raise NotFoundError(f"Experiment {name!r} was not found", target="experimentName")
+        return experiment
+
+    @locked
+    def create_experiment(self, workspace: Workspace, name: str) -> Experiment:
+        """Create the experiment, or return it when it exists already."""
+        limits.check_experiment_name(name)
+        if name not in workspace.experiments:
+            workspace.experiments[name] = Experiment(new_id(), name, utcnow())
+        return workspace.experiments[name]
+
+    @locked
+    def get_experiment_by_id(self, workspace: Workspace, experiment_id: str) -> Experiment:
+        """The experiment by id, or NotFoundError."""
+        experiment = workspace.experiment_by_id(experiment_id)
+        if experiment is None:
+            raise NotFoundError(f"Experiment with id {experiment_id!r} was not found", target="experimentId")
+        return experiment
+
+    @locked
+    def update_experiment(
+        self, experiment: Experiment, tags: Mapping[str, Any] | None = None, archive: bool | None = None
+    ) -> Experiment:
+        """Merge tags and/or archive or restore the experiment."""
+        if tags is not None:
+            merged = {**experiment.tags, **tags}
+            limits.check_string_map(
+                "tags", merged, max_entries=limits.MAX_TAGS, max_key=limits.MAX_EXPERIMENT_TAG_KEY_LENGTH
+            )
+            experiment.tags = merged
+        if archive is not None:
+            experiment.archived_time = utcnow() if archive else None
+        return experiment
+
+    @locked
+    def query_experiments(
+        self, workspace: Workspace, view_type: str, filter_text: str | None, token: str | None, top: int | None
+    ) -> Page:
+        """Experiments by view type (ActiveOnly, ArchivedOnly, All) and filter, oldest first."""
+        views = {
+            "ActiveOnly": lambda e: e.archived_time is None,
+            "ArchivedOnly": lambda e: e.archived_time is not None,
+            "All": lambda e: True,
+        }
+        if view_type not in views:
+            raise ValidationError(f"viewType must be one of {', '.join(views)}, not {view_type!r}", target="viewType")
+        predicate = parse_filter(filter_text, is_experiment_filter_field) if filter_text else None
+        matches = [
+            e
+            for e in workspace.experiments.values()
+            if views[view_type](e) and (predicate is None or evaluate(predicate, e))
+        ]
+        return _offset_page(matches, token, top)
+
+    # ----------------------------------------------------------------------- runs
+    @locked
+    def get_run(self, workspace: Workspace, run_id: str, experiment: Experiment | None = None) -> Run:
+        """The run by id (within ``experiment`` when given), or NotFoundError."""
+        run = workspace.runs.get(run_id)
+        if run is None or (experiment is not None and run.experiment_id != experiment.experiment_id):
+            where = f" in experiment {experiment.name!r}" if experiment else ""
+            raise NotFoundError(f"Run {run_id!r} was not found{where}", target="runId")
+        return run
+
+    @locked
+    def create_or_update_run(self, workspace: Workspace, experiment: Experiment, run_id: str, body: Mapping[str, Any]) -> Run:
+        """PATCH semantics: create the run when new, else merge tags and add properties."""
+        if body.get("runId") not in (None, run_id):
+            raise ValidationError(f"runId {body['runId']!r} in the body does not match {run_id!r} in the path")
+        existing = workspace.runs.get(run_id)
+        if existing is None:
+            return self._create_run(workspace, experiment, run_id, body)
+        if existing.experiment_id != experiment.experiment_id:
+            raise ConflictError(f"Run {run_id!r} already exists in another experiment", target="runId")
+        self._update_run(existing, body)
+        return existing
+
+    @locked
+    def create_runs(
+        self, workspace: Workspace, experiment: Experiment, bodies: Sequence[Mapping[str, Any]]
+    ) -> tuple[dict[str, Run], dict[str, ServiceError]]:
+        """Batch create or update; each run succeeds or fails on its own."""
+        created: dict[str, Run] = {}
+        errors: dict[str, ServiceError] = {}
+        for body in bodies:
+            run_id = str(body.get("runId") or "")
+            try:
+                created[run_id] = self.create_or_update_run(workspace, experiment, run_id, body)
+            except ServiceError as error:
+                errors[run_id] = error
+        return created, errors
+
+    def _create_run(self, workspace: Workspace, experiment: Experiment, run_id: str, body: Mapping[str, Any]) -> Run:
+        limits.check_run_id(run_id)
+        parent = None
+        if body.get("parentRunId"):
+            parent = self.get_run(workspace, body["parentRunId"], experiment)
+        fields = _validated_fields(body)
+        tags = _validated_map("tags", {}, body.get("tags"), limits.MAX_TAGS)
+        properties = _validated_properties({}, body.get("properties"))
+        container = body.get("dataContainerId") or f"dcid.{run_id}"
+        limits.check_length("dataContainerId", container, 261)
+        workspace.run_counter += 1
+        run = Run(
+            run_id=run_id,
+            experiment_id=experiment.experiment_id,
+            experiment_name=experiment.name,
+            run_number=workspace.run_counter,
+            root_run_id=parent.root_run_id if parent else run_id,
+            parent_run_id=parent.run_id if parent else None,
+            created_utc=utcnow(),
+            created_by=dict(DEFAULT_USER),
+            data_container_id=container,
+            tags=tags,
+            properties=properties,
+        )
+        _apply_fields(run, fields)
+        workspace.runs[run_id] = run
+        experiment.run_ids.append(run_id)
+        if parent:
+            parent.children.append(run_id)
+        return run
+
+    def _update_run(self, run: Run, body: Mapping[str, Any]) -> None:
+        fields = _validated_fields(body)
+        tags = _validated_map("tags", run.tags, body.get("tags"), limits.MAX_TAGS)
+        properties = _validated_properties(run.properties, body.get("properties"))
+        if body.get("parentRunId") not in (None, run.parent_run_id):
+            raise ValidationError(f"The parent of run {run.run_id!r} cannot be changed", target="parentRunId")
+        _apply_fields(run, fields)
+        run.tags = tags
+        run.properties = properties
+
+    @locked
+    def remove_tags(self, run: Run, keys: Iterable[str]) -> Run:
+        """Delete tags; keys that are not set are ignored."""
+        keys = list(keys)
+        if not all(isinstance(key, str) for key in keys):
+            raise ValidationError("Tag names to delete must be strings", target="tags")
+        run.tags = {k: v for k, v in run.tags.items() if k not in keys}
+        return run
+
+    @locked
+    def post_event(self, run: Run, name: str, data: Mapping[str, Any] | None) -> StatusEvent:
+        """Apply a status event (see ``lifecycle``); the event is kept whatever its effect."""
+        kind = event_kind(name or "")
+        if kind is None:
+            raise ValidationError(f"amlmock does not know the run event {name!r}", target="name")
+        data = dict(data or {})
+        if kind == "Error":
+            error = data.get("ErrorResponse") or data.get("errorResponse")
+            if not isinstance(error, dict):
+                raise ValidationError("An Error event needs data.ErrorResponse", target="data")
+            message = (error.get("error") or {}).get("message")
+            limits.check_length("error message", message, limits.MAX_ERROR_MESSAGE_LENGTH)
+            run.error = error
+        if kind == "Warning":
+            run.warnings.append({"source": data.get("Source"), "message": data.get("Message")})
+        transition = apply_status_event(run.status, kind)
+        event = StatusEvent(name, utcnow(), run.status, transition.status, transition.applied, transition.reason, data)
+        if transition.applied:
+            run.status = transition.status
+            if transition.status == "Running" and run.start_time_utc is None:
+                run.start_time_utc = event.received_utc
+            if transition.status in ("Completed", "Failed", "Canceled"):
+                run.end_time_utc = event.received_utc
+        run.status_history.append(event)
+        return event
+
+    @locked
+    def query_runs(
+        self,
+        workspace: Workspace,
+        experiment: Experiment | None,
+        filter_text: str | None,
+        orderby: str | None = None,
+        top: int | None = None,
+        token: str | None = None,
+    ) -> Page:
+        """Runs of the experiment (or the workspace) matching the OData filter, one page."""
+        order = parse_orderby(orderby, RUN_ORDER_FIELDS, DEFAULT_RUN_ORDER)
+        predicate = parse_filter(filter_text, is_run_filter_field) if filter_text else None
+        run_ids = experiment.run_ids if experiment is not None else list(workspace.runs)
+        candidates = (workspace.runs[run_id] for run_id in run_ids)
+        matches = [run for run in candidates if predicate is None or evaluate(predicate, run)]
+        return _keyset_page(matches, order, token, top)
+
+    @locked
+    def list_children(
+        self, workspace: Workspace, parent: Run, orderby: str | None, top: int | None, token: str | None
+    ) -> Page:
+        """Direct children of ``parent``, one page."""
+        order = parse_orderby(orderby, RUN_ORDER_FIELDS, DEFAULT_RUN_ORDER)
+        return _keyset_page([workspace.runs[c] for c in parent.children], order, token, top)
+
+    # -------------------------------------------------------------------- metrics
+    @locked
+    def post_metrics(self, run: Run, values: Sequence[Mapping[str, Any]]) -> list[MetricError]:
+        """Store a batch of MetricV2 entries; returns the metrics refused one by one."""
+        if not isinstance(values, list):
+            raise ValidationError("values must be a list of metrics", target="values")
+        rows = sum(len(v.get("value") or []) for v in values if isinstance(v, dict))
+        if rows > limits.MAX_METRIC_ROWS_PER_BATCH:
+            raise ValidationError(
+                f"A metric batch can hold at most {limits.MAX_METRIC_ROWS_PER_BATCH} rows; this one has {rows}",
+                target="values",
+            )
+        errors: list[MetricError] = []
+        for entry in values:
+            try:
+                self._store_metric(run, entry)
+            except ValidationError as error:
+                errors.append(MetricError(str(entry.get("name") if isinstance(entry, dict) else entry), error))
+        return errors
+
+    def _store_metric(self, run: Run, entry: Mapping[str, Any]) -> None:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
+            raise ValidationError("Each metric needs a non-empty name", target="name")
+        name = entry["name"]
+        limits.check_length("metric name", name, limits.MAX_METRIC_COLUMN_LENGTH)
+        columns = entry.get("columns") or {}
+        if not isinstance(columns, dict) or len(columns) > limits.MAX_METRIC_COLUMNS:
+            raise ValidationError(f"Metric {name!r} must have at most {limits.MAX_METRIC_COLUMNS} columns", target=name)
+        for column in columns:
+            limits.check_length(f"column name of metric {name!r}", column, limits.MAX_METRIC_COLUMN_LENGTH)
+        series = run.metrics.get(name)
+        if series is None and len(run.metrics) >= limits.MAX_METRIC_NAMES_PER_RUN:
+            raise ValidationError(
+                f"Run {run.run_id!r} already has {limits.MAX_METRIC_NAMES_PER_RUN} metric names; "
+                f"metric {name!r} was not stored",
+                target=name,
+            )
+        rows = entry.get("value") or []
+        for row in rows:
+            data = row.get("data") if isinstance(row, dict) else None
+            if not isinstance(data, dict):
+                raise ValidationError(f"Each value of metric {name!r} needs a data object", target=name)
+            for column, cell in data.items():
+                if isinstance(cell, str):
+                    limits.check_length(f"value of column {column!r} of metric {name!r}", cell, limits.MAX_METRIC_COLUMN_LENGTH)
+        if series is None:
+            ux_type = (entry.get("properties") or {}).get("uxMetricType")
+            series = run.metrics[name] = MetricSeries(name, dict(columns), ux_type)
+        else:
+            series.columns.update(columns)
+        for row in rows:
+            series.add(
+                MetricValue(
+                    metric_id=row.get("metricId") or new_id(),
+                    created_utc=str(row.get("createdUtc") or utcnow().isoformat()),
+                    step=row.get("step"),
+                    data=dict(row["data"]),
+                    arrival=next(self._arrivals),
+                )
+            )
+
+    @locked
+    def get_metric(self, run: Run, name: str) -> MetricSeries:
+        """One metric of the run, or NotFoundError."""
+        series = run.metrics.get(name)
+        if series is None:
+            raise NotFoundError(f"Metric {name!r} was not found for run {run.run_id!r}", target="metricName")
+        return series
+
+    # ------------------------------------------------------------------ artifacts
+    @locked
+    def create_artifacts(self, workspace: Workspace, origin: str, container: str, paths: Sequence[str]) -> list[Artifact]:
+        """Register artifact paths (content comes later, through the blob store)."""
+        clean = [normalise_artifact_path(p) for p in paths]
+        created = []
+        for path in clean:
+            key = (container, path)
+            if key not in workspace.artifacts:
+                workspace.artifacts[key] = Artifact(origin, container, path, utcnow())
+            created.append(workspace.artifacts[key])
+        return created
+
+    @locked
+    def list_artifacts(self, workspace: Workspace, container: str, prefix: str = "") -> list[Artifact]:
+        """Artifacts of a container, optionally under a path prefix, sorted by path."""
+        prefix = normalise_artifact_path(prefix) if prefix else ""
+        return sorted(
+            (a for (c, p), a in workspace.artifacts.items() if c == container and p.startswith(prefix)),
+            key=lambda a: a.path,
+        )
+
+    @locked
+    def get_artifact(self, workspace: Workspace, container: str, path: str) -> Artifact:
+        """One artifact, or NotFoundError."""
+        artifact = workspace.artifacts.get((container, normalise_artifact_path(path)))
+        if artifact is None:
+            raise NotFoundError(f"Artifact {path!r} was not found in container {container!r}", target="path")
+        return artifact
+
+    @locked
+    def write_blob(self, workspace: Workspace, container: str, path: str, content: bytes, append: bool = False) -> Artifact:
+        """Store (or append to) an artifact's bytes; registers the artifact when needed."""
+        path = normalise_artifact_path(path)
+        artifact = workspace.artifacts.get((container, path))
+        if artifact is None:
+            artifact = workspace.artifacts[(container, path)] = Artifact("ExperimentRun", container, path, utcnow())
+        artifact.content = (artifact.content or b"") + content if append else content
+        return artifact
+
+    # ------------------------------------------------------------------ snapshots
+    @locked
+    def latest_snapshot(self, workspace: Workspace) -> Snapshot | None:
+        """The most recently committed snapshot."""
+        return max(workspace.snapshots.values(), key=lambda s: s.created_utc, default=None)
+
+    @locked
+    def commit_snapshot(self, workspace: Workspace, snapshot_id: str, parent_id: str | None, files: Mapping[str, int]) -> Snapshot:
+        """Record a snapshot (its files were uploaded to the blob store before)."""
+        snapshot = Snapshot(snapshot_id, parent_id, dict(files), utcnow())
+        workspace.snapshots[snapshot_id] = snapshot
+        return snapshot
+
+
+
+def normalise_artifact_path(path: str) -> str:
+    """``./outputs/a.txt`` and ``outputs/a.txt`` name the same artifact."""
+    if not isinstance(path, str) or not path.strip("./"):
+        raise ValidationError(f"Artifact path {path!r} is invalid", target="path")
+    limits.check_length("artifact path", path, limits.MAX_ARTIFACT_PATH_LENGTH)
+    while path.startswith("./"):
+        path = path[2:]
+    return path.lstrip("/")
+
+
+def _validated_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key, (attribute, limit) in _RUN_TEXT_FIELDS.items():
+        if body.get(key) is not None:
+            limits.check_length(key, body[key], limit)
+            fields[attribute] = body[key]
+    if body.get("hidden") is not None:
+        if not isinstance(body["hidden"], bool):
+            raise ValidationError("hidden must be true or false", target="hidden")
+        fields["hidden"] = body["hidden"]
+    for key, attribute in (("runTypeV2", "run_type_v2"), ("runDefinition", "run_definition")):
+        if body.get(key) is not None:
+            if not isinstance(body[key], dict):
+                raise ValidationError(f"{key} must be an object", target=key)
+            fields[attribute] = dict(body[key])
+    return fields
+
+
+def _apply_fields(run: Run, fields: Mapping[str, Any]) -> None:
+    for attribute, value in fields.items():
+        setattr(run, attribute, value)
+
+
+def _validated_map(what: str, current: Mapping[str, Any], update: Any, max_entries: int) -> dict[str, Any]:
+    if update is None:
+        return dict(current)
+    if not isinstance(update, dict):
+        raise ValidationError(f"{what} must be an object of strings", target=what)
+    merged = {**current, **update}
+    limits.check_string_map(what, merged, max_entries=max_entries)
+    return merged
+
+
+def _validated_properties(current: Mapping[str, Any], update: Any) -> dict[str, Any]:
+    merged = _validated_map("properties", current, update, limits.MAX_PROPERTIES)
+    changed = [key for key in (update or {}) if key in current and current[key] != update[key]]
+    if changed:
+        described = "; ".join(
+            f"Property {key} already exists with value {current[key]}; cannot overwrite with {update[key]}"
+            for key in changed
+        )
+        raise ImmutablePropertyError(described, target=changed[0])
+    return merged
+
+
+def _encode_token(payload: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def _decode_token(token: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, TypeError):
+        raise ValidationError(f"The continuation token {token!r} is invalid", target="continuationToken") from None
+
+
+def _page_size(top: int | None) -> int:
+    if top is None:
+        return DEFAULT_PAGE_SIZE
+    if not isinstance(top, int) or isinstance(top, bool) or top < 1:
+        raise ValidationError(f"top must be a positive integer, not {top!r}", target="top")
+    return min(top, MAX_PAGE_SIZE)
+
+
+def _run_sort_key(run: Run, field_name: str) -> tuple[str, int]:
+    value: datetime | int | None = {
+        "StartTimeUtc": run.order_time,
+        "CreatedUtc": run.created_utc,
+        "EndTimeUtc": run.end_time_utc or run.order_time,
+        "RunNumber": run.run_number,
+    }[field_name]
+    text = value.isoformat() if isinstance(value, datetime) else f"{value:020d}"
+    return (text, run.run_number)
+
+
+def _keyset_page(runs: list[Run], order: OrderBy, token: str | None, top: int | None) -> Page:
+    """Sort, then return the runs after the token's key: inserts between pages never shift a page."""
+    size = _page_size(top)
+    keyed = sorted(((_run_sort_key(r, order.field), r) for r in runs), key=lambda kr: kr[0], reverse=order.descending)
+    if token:
+        last = _decode_token(token)
+        if not (isinstance(last, list) and len(last) == 2 and isinstance(last[0], str) and isinstance(last[1], int)):
+            raise ValidationError(f"The continuation token {token!r} is invalid", target="continuationToken")
+        last = tuple(last)
+        if order.descending:
+            keyed = [kr for kr in keyed if kr[0] < last]
+        else:
+            keyed = [kr for kr in keyed if kr[0] > last]
+    page = keyed[:size]
+    next_token = _encode_token(list(page[-1][0])) if len(keyed) > size else None
+    return Page([run for _, run in page], next_token)
+
+
+def _offset_page(items: list[T], token: str | None, top: int | None) -> Page:
+    size = _page_size(top)
+    start = _decode_token(token) if token else 0
+    if not isinstance(start, int) or start < 0:
+        raise ValidationError(f"The continuation token {token!r} is invalid", target="continuationToken")
+    page = items[start:start + size]
+    return Page(page, _encode_token(start + size) if start + size < len(items) else None)

@@ -1,0 +1,254 @@
+"""``mock_aml``: the moto-style switch, and the handle tests use to inspect the fake."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import os
+import shutil
+import tempfile
+import threading
+from contextlib import ExitStack
+from typing import Any, Callable, TypeVar, overload
+
+from azureml.core import Workspace as SdkWorkspace
+
+from .api import create_app
+from .backend.errors import NotFoundError
+from .backend.models import Artifact, Experiment, Run, Workspace
+from .backend.service import Backend
+from .sdk.auth import patch_auth_classes
+from .sdk.context import forget_context_runs
+from .sdk.tuning import tune_sdk
+from .sdk.workspace import RunTracker, sdk_workspace
+from .transports.responses_adapter import ResponsesTransport
+
+DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+DEFAULT_RESOURCE_GROUP = "amlmock-rg"
+DEFAULT_WORKSPACE = "amlmock-ws"
+DEFAULT_LOCATION = "eastus"
+
+Target = TypeVar("Target", bound=Callable[..., Any])
+
+_active_lock = threading.Lock()
+_active: "AmlMock | None" = None
+
+
+class AmlMock:
+    """A fake Azure ML service, active between ``start()`` and ``stop()``.
+
+    While active, every HTTP call the SDK makes in this process is answered by the fake.
+    The handle creates workspaces and lets tests read the fake's state without the SDK.
+    """
+
+    def __init__(self, backend: Backend | None = None) -> None:
+        self.backend = backend or Backend()
+        self.app = create_app(self.backend)
+        self.tracker = RunTracker()
+        self._stack: ExitStack | None = None
+
+    # ------------------------------------------------------------------ activation
+    @property
+    def active(self) -> bool:
+        """True between ``start()`` and ``stop()``."""
+        return self._stack is not None
+
+    def start(self) -> "AmlMock":
+        """Route the SDK to the fake. Only one mock can be active at a time."""
+        global _active
+        with _active_lock:
+            if _active is not None:
+                raise RuntimeError("amlmock: a mock_aml() is already active; stop it before starting another")
+            _active = self
+        stack = ExitStack()
+        try:
+            home = tempfile.mkdtemp(prefix="amlmock-home-")
+            stack.callback(shutil.rmtree, home, True)
+            tune_sdk(stack, home)
+            patch_auth_classes(stack, self.backend.subscriptions)
+            self.tracker.install(stack)
+            transport = ResponsesTransport(self.app)
+            transport.start()
+            stack.callback(transport.stop)
+            stack.callback(forget_context_runs)
+            stack.callback(self.tracker.flush)  # closes first: queued metrics reach the fake
+        except BaseException:
+            stack.close()
+            _release(self)
+            raise
+        self._stack = stack
+        return self
+
+    def stop(self) -> None:
+        """Flush the SDK's queued metrics, restore everything, forget the state."""
+        if self._stack is None:
+            return
+        stack, self._stack = self._stack, None
+        try:
+            stack.close()
+        finally:
+            self.backend.reset()
+            _release(self)
+
+    def __enter__(self) -> "AmlMock":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __call__(self, target: Target) -> Target:
+        """Decorate a test function (a fresh fake per call) or every ``test*`` method of a class."""
+        if inspect.isclass(target):
+            for name, member in list(vars(target).items()):
+                if name.startswith("test") and callable(member):
+                    setattr(target, name, self.__call__(member))
+            return target
+
+        @functools.wraps(target)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return target(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ workspaces
+    def create_workspace(
+        self,
+        name: str | None = None,
+        resource_group: str | None = None,
+        subscription_id: str | None = None,
+        location: str = DEFAULT_LOCATION,
+    ) -> Workspace:
+        """Create (or find) a workspace in the fake; returns the fake's own record."""
+        return self.backend.create_workspace(
+            subscription_id or DEFAULT_SUBSCRIPTION,
+            resource_group or DEFAULT_RESOURCE_GROUP,
+            name or DEFAULT_WORKSPACE,
+            location,
+        )
+
+    def workspace(
+        self,
+        name: str | None = None,
+        resource_group: str | None = None,
+        subscription_id: str | None = None,
+        location: str = DEFAULT_LOCATION,
+    ) -> SdkWorkspace:
+        """A real ``azureml.core.Workspace`` bound to the fake (created when needed)."""
+        self._require_active("workspace()")
+        return sdk_workspace(self.create_workspace(name, resource_group, subscription_id, location))
+
+    def write_config(
+        self,
+        path: str | os.PathLike[str] = ".",
+        name: str | None = None,
+        resource_group: str | None = None,
+        subscription_id: str | None = None,
+    ) -> str:
+        """Create the workspace and write the ``config.json`` that ``Workspace.from_config()`` reads."""
+        workspace = self.create_workspace(name, resource_group, subscription_id)
+        config = {
+            "subscription_id": workspace.subscription_id,
+            "resource_group": workspace.resource_group,
+            "workspace_name": workspace.name,
+        }
+        os.makedirs(path, exist_ok=True)
+        config_path = os.path.join(os.fspath(path), "config.json")
+        with open(config_path, "w", encoding="utf-8") as handle:
+            json.dump(config, handle, indent=2)
+        return config_path
+
+    # ------------------------------------------------------------------ inspection
+    def flush(self) -> None:
+        """Push metrics still queued in the SDK's background threads into the fake."""
+        self.tracker.flush()
+
+    def reset(self) -> None:
+        """Forget every workspace, experiment and run."""
+        self.backend.reset()
+
+    def workspaces(self) -> list[Workspace]:
+        """Every workspace of the fake."""
+        with self.backend.lock:
+            return list(self.backend.workspaces.values())
+
+    def experiments(self) -> list[Experiment]:
+        """Every experiment of every workspace, in creation order."""
+        with self.backend.lock:
+            return [e for ws in self.backend.workspaces.values() for e in ws.experiments.values()]
+
+    def runs(self, experiment: str | None = None) -> list[Run]:
+        """Every run (of one experiment, by name, when given), in creation order; flushes first."""
+        self.flush()
+        with self.backend.lock:
+            return [
+                run
+                for ws in self.backend.workspaces.values()
+                for run in ws.runs.values()
+                if experiment is None or run.experiment_name == experiment
+            ]
+
+    def run(self, run_id: str) -> Run:
+        """The fake's record of one run (status, status_history, tags, properties, metrics ...)."""
+        self.flush()
+        return self._find_run(run_id)[1]
+
+    def metrics(self, run_id: str) -> dict[str, list[Any]]:
+        """What the run logged: metric name -> its values in logging order.
+
+        A single-column metric gives its plain values; a table gives one dict per row.
+        """
+        run = self.run(run_id)
+        with self.backend.lock:
+            return {
+                name: [
+                    next(iter(v.data.values())) if len(v.data) == 1 and name in v.data else dict(v.data)
+                    for v in series.values
+                ]
+                for name, series in run.metrics.items()
+            }
+
+    def artifacts(self, run_id: str) -> dict[str, bytes | None]:
+        """Files stored for the run: path -> content."""
+        workspace, run = self._find_run(run_id)
+        found: list[Artifact] = self.backend.list_artifacts(workspace, run.data_container_id)
+        return {a.path: a.content for a in found}
+
+    def _find_run(self, run_id: str) -> tuple[Workspace, Run]:
+        with self.backend.lock:
+            for workspace in self.backend.workspaces.values():
+                if run_id in workspace.runs:
+                    return workspace, workspace.runs[run_id]
+        raise NotFoundError(f"amlmock has no run {run_id!r}")
+
+    def _require_active(self, what: str) -> None:
+        if not self.active:
+            raise RuntimeError(f"amlmock: {what} needs an active mock (use 'with mock_aml() as aml:')")
+
+
+def _release(mock_instance: AmlMock) -> None:
+    global _active
+    with _active_lock:
+        if _active is mock_instance:
+            _active = None
+
+
+def current_mock() -> AmlMock | None:
+    """The mock that is active in this process, if any."""
+    return _active
+
+
+@overload
+def mock_aml(target: None = None) -> AmlMock: ...
+
+
+@overload
+def mock_aml(target: Target) -> Target: ...
+
+
+def mock_aml(target: Any = None) -> Any:
+    """``with mock_aml() as aml:``, ``@mock_aml`` or ``@mock_aml()`` on a test function or class."""
+    if target is None:
+        return AmlMock()
+    return AmlMock()(target)

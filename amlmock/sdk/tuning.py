@@ -1,0 +1,46 @@
+"""SDK settings made test-friendly while the mock is active: no slow back-off, private caches."""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack, contextmanager
+from typing import Any, Iterator
+from unittest import mock
+
+from azureml._base_sdk_common import service_discovery
+from azureml._restclient import clientbase
+from msrest.universal_http import requests as msrest_requests
+
+_original_retry_init = msrest_requests.ClientRetryPolicy.__init__
+
+
+def _fast_retry_init(policy: Any) -> None:
+    """msrest's retry policy with the same retries and no sleeping between them."""
+    _original_retry_init(policy)
+    policy.policy.backoff_factor = 0
+
+
+def tune_sdk(stack: ExitStack, home: str) -> None:
+    """Zero back-off, and ``~/.azureml`` caches under ``home`` until ``stack`` closes."""
+    for name in ("DEFAULT_BACKOFF", "DEFAULT_500_BACKOFF", "DEFAULT_503_BACKOFF", "DEFAULT_SHORT_BACKOFF"):
+        stack.enter_context(mock.patch.object(clientbase, name, 0))
+    stack.enter_context(mock.patch.object(msrest_requests.ClientRetryPolicy, "__init__", _fast_retry_init))
+    discovery_cache = os.path.join(home, ".azureml", ".discovery")
+    init = service_discovery.CachedServiceDiscovery.__init__
+    stack.enter_context(mock.patch.object(init, "__defaults__", (discovery_cache,)))
+    stack.enter_context(environment({"HOME": home, "USERPROFILE": home, "AZUREML_CURRENT_CLOUD": "AzureCloud"}))
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables, then restore just those (other changes are left alone)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
