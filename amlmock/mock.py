@@ -9,18 +9,23 @@ import os
 import shutil
 import tempfile
 import threading
-from contextlib import ExitStack
-from typing import Any, Callable, TypeVar, overload
+import uuid
+from contextlib import ExitStack, contextmanager
+from typing import Any, Callable, Iterator, TypeVar, overload
 
+from azureml.core import Experiment as SdkExperiment
+from azureml.core import Run as SdkRun
 from azureml.core import Workspace as SdkWorkspace
 
 from .api import create_app
+from .api.app import regional_base
 from .backend.errors import NotFoundError
+from .backend.lifecycle import EVENT_PREFIX, is_terminal
 from .backend.models import Artifact, Experiment, Run, Workspace
 from .backend.service import Backend
 from .sdk.auth import patch_auth_classes
-from .sdk.context import forget_context_runs
-from .sdk.tuning import tune_sdk
+from .sdk.context import forget_context_runs, run_environment
+from .sdk.tuning import environment, tune_sdk
 from .sdk.workspace import RunTracker, sdk_workspace
 from .transports.responses_adapter import ResponsesTransport
 
@@ -158,6 +163,31 @@ class AmlMock:
         with open(config_path, "w", encoding="utf-8") as handle:
             json.dump(config, handle, indent=2)
         return config_path
+
+    @contextmanager
+    def run_context(self, experiment: SdkExperiment) -> Iterator[SdkRun]:
+        """Make ``Run.get_context()`` return a live run of ``experiment`` in the fake.
+
+        The run starts Running; on exit its metrics are flushed and, unless the code under
+        test ended it, it is marked Completed, as the service does when a job's script exits.
+        """
+        self._require_active("run_context()")
+        sdk_ws = experiment.workspace
+        workspace = self.backend.get_workspace(sdk_ws.subscription_id, sdk_ws.resource_group, sdk_ws.name)
+        fake_experiment = self.backend.create_experiment(workspace, experiment.name)
+        run_id = f"{experiment.name[:40]}_{uuid.uuid4().hex[:12]}"
+        body = {"runId": run_id, "name": run_id, "target": "local", "runType": "azureml.scriptrun"}
+        run = self.backend.create_or_update_run(workspace, fake_experiment, run_id, body)
+        self.backend.post_event(run, EVENT_PREFIX + "Start", {"RunId": run_id})
+        with environment(run_environment(workspace, run, regional_base(workspace.location))):
+            context_run = SdkRun.get_context(allow_offline=False)
+            try:
+                yield context_run
+            finally:
+                context_run.flush()
+                if not is_terminal(run.status):
+                    self.backend.post_event(run, EVENT_PREFIX + "Completed", {"RunId": run_id})
+                forget_context_runs()
 
     # ------------------------------------------------------------------ inspection
     def flush(self) -> None:

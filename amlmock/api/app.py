@@ -80,7 +80,12 @@ class Call:
         host = self.request.host.rsplit(":", 1)[0].strip("[]")
         if _is_loopback(host):
             return self.request.host_url.rstrip("/")
-        return f"https://{workspace.location}.api.azureml.ms"
+        return regional_base(workspace.location)
+
+
+def regional_base(location: str) -> str:
+    """The data-plane host of a region, as the real service names it."""
+    return f"https://{location}.api.azureml.ms"
 
 
 def _is_loopback(host: str) -> bool:

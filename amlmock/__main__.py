@@ -1,0 +1,7 @@
+"""``python -m amlmock`` is the ``amlmock`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
