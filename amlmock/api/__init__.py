@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from ..backend.service import Backend
 from . import arm, artifacts, history, metrics
-from .app import ServiceApp
+from .app import ServiceApp, build_url_map
 
-ROUTERS = (arm.router, history.router, metrics.router, artifacts.router)
+URL_MAP = build_url_map((arm.router, history.router, metrics.router, artifacts.router))
 
 
 def create_app(backend: Backend) -> ServiceApp:
     """The WSGI app serving every route of the fake service from ``backend``."""
-    return ServiceApp(backend, ROUTERS)
+    return ServiceApp(backend, URL_MAP)
 
 
 __all__ = ["ServiceApp", "create_app"]

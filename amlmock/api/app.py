@@ -97,6 +97,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def build_url_map(routers: Iterable[Router]) -> Map:
+    """One routing table for all routers (read-only, so apps can share it)."""
+    return Map([rule for router in routers for rule in router.rules], strict_slashes=False, merge_slashes=False)
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response."""
     return Response(json.dumps(body), status=status, headers=headers, content_type="application/json; charset=utf-8")
@@ -105,10 +110,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 class ServiceApp:
     """The WSGI application of the fake Azure ML service."""
 
-    def __init__(self, backend: Backend, routers: Iterable[Router]) -> None:
+    def __init__(self, backend: Backend, url_map: Map) -> None:
         self.backend = backend
-        rules = [rule for router in routers for rule in router.rules]
-        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        self.url_map = url_map
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         response = self.handle(Request(environ))

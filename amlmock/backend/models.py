@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .query import MISSING
@@ -39,15 +40,38 @@ class StatusEvent:
     data: dict[str, Any]
 
 
+def parse_time(text: str) -> datetime:
+    """Read an ISO 8601 time with any number of fraction digits (msrest trims trailing zeros)."""
+    match = _ISO_TIME.match(text.strip())
+    if not match:
+        raise ValueError(f"not an ISO 8601 time: {text!r}")
+    base, fraction, zone = match.groups()
+    parsed = datetime.strptime(base, "%Y-%m-%dT%H:%M:%S")
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    offset = timezone.utc
+    if zone and zone not in ("Z", "z"):
+        sign = 1 if zone[0] == "+" else -1
+        hours, minutes = int(zone[1:3]), int(zone[-2:])
+        offset = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    return parsed.replace(microsecond=micro, tzinfo=offset).astimezone(timezone.utc)
+
+
+_ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})?$")
+
+
 @dataclass
 class MetricValue:
-    """One logged row of a metric."""
+    """One logged row of a metric; ``created_utc`` is kept as the client sent it."""
 
     metric_id: str
     created_utc: str
     step: int | None
     data: dict[str, Any]
     arrival: int
+    logged_at: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.logged_at = parse_time(self.created_utc)
 
 
 @dataclass
@@ -61,9 +85,9 @@ class MetricSeries:
 
     def add(self, value: MetricValue) -> None:
         """Insert by the client's timestamp, so out-of-order batches still read back in logging order."""
-        key = (value.created_utc, value.arrival)
+        key = (value.logged_at, value.arrival)
         index = len(self.values)
-        while index > 0 and (self.values[index - 1].created_utc, self.values[index - 1].arrival) > key:
+        while index > 0 and (self.values[index - 1].logged_at, self.values[index - 1].arrival) > key:
             index -= 1
         self.values.insert(index, value)
 

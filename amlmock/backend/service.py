@@ -31,6 +31,7 @@ from .models import (
     is_experiment_filter_field,
     is_run_filter_field,
     new_id,
+    parse_time,
     utcnow,
     workspace_key,
 )
@@ -374,6 +375,9 @@ class Backend:
             data = row.get("data") if isinstance(row, dict) else None
             if not isinstance(data, dict):
                 raise ValidationError(f"Each value of metric {name!r} needs a data object", target=name)
+            created = row.get("createdUtc")
+            if created is not None and not _is_time(created):
+                raise ValidationError(f"createdUtc {created!r} of metric {name!r} is not an ISO 8601 time", target=name)
             for column, cell in data.items():
                 if isinstance(cell, str):
                     limits.check_length(f"value of column {column!r} of metric {name!r}", cell, limits.MAX_METRIC_COLUMN_LENGTH)
@@ -386,7 +390,7 @@ class Backend:
             series.add(
                 MetricValue(
                     metric_id=row.get("metricId") or new_id(),
-                    created_utc=str(row.get("createdUtc") or utcnow().isoformat()),
+                    created_utc=row.get("createdUtc") or timestamp_text(utcnow()),
                     step=row.get("step"),
                     data=dict(row["data"]),
                     arrival=next(self._arrivals),
@@ -454,6 +458,19 @@ class Backend:
         workspace.snapshots[snapshot_id] = snapshot
         return snapshot
 
+
+
+def _is_time(value: Any) -> bool:
+    try:
+        parse_time(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def timestamp_text(value: datetime) -> str:
+    """A service time as ISO 8601 text."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def normalise_artifact_path(path: str) -> str:
