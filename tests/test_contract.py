@@ -14,13 +14,25 @@ shares that envelope.
 Why: the SDK only reads the fields it needs, so the SDK-level tests cannot notice a field with the
 wrong name, type or shape. This test can, for every route the 2019 specs cover.
 
+Two adjustments to the schemas, both deliberate:
+
+* null values are dropped before validating (see ``without_nulls``): swagger 2.0 has no
+  ``nullable``, and the fake writes absent optional fields as JSON null;
+* object schemas are *closed* (``additionalProperties: false``; see ``closed_definitions``).
+  Swagger lets objects carry undeclared keys, so a misspelt field name would otherwise pass
+  silently. The only undeclared fields accepted are the few the fake shares with the SDK's own
+  models from the newer service API (``FIELDS_NEWER_THAN_THE_SPECS``, checked against
+  ``azureml._restclient.models``).
+
 Routes the specs do not describe (metrics v2.0, content snapshots, blob storage, ARM, discovery,
 the ``experimentids/.../runs`` and workspace-level run routes, artifact v2.0 routes in the SDK's
 newer layout) are listed, not validated: the newer TypeSpec spec that has them is not available.
+The coverage summary is printed; see it with ``pytest tests/test_contract.py -rP``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -51,6 +63,9 @@ from amlmock.api.app import ServiceApp  # noqa: E402
 from .helpers import RH, raw, workspace_path  # noqa: E402
 
 EXPERIMENT = "contract"
+WORKSPACE_IN_PATH = re.compile(
+    r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+"
+)
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
 
@@ -71,6 +86,13 @@ EXPECTED_OPERATIONS = {
     "POST /history/v1.0{WS}/experiments/{experimentName}/runs/{runId}/events",
     "DELETE /history/v1.0{WS}/experiments/{experimentName}/runs/{runId}/tags",
     "GET /artifact/v2.0{WS}/artifacts/{origin}/{container}",
+}
+# Fields the fake sends that the 2019 specs do not declare: definition -> (SDK model, its wire keys).
+# The real service sends them too (they are in the SDK's models and the newer TypeSpec spec).
+FIELDS_NEWER_THAN_THE_SPECS = {
+    "Run": ("RunDto", {"displayName", "runTypeV2"}),
+    "RootError": ("RootError", {"messageParameters", "detailsUri"}),
+    "ErrorResponse": ("ErrorResponse", {"componentName"}),
 }
 SPEC_WORKSPACE = (
     "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}"
@@ -125,11 +147,27 @@ def load_spec(name: str) -> dict[str, Any]:
     return json.loads((SPECS_DIR / name).read_text(encoding="utf-8"))
 
 
+def closed_definitions(definitions: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``definitions`` whose object schemas reject undeclared properties.
+
+    Maps (``additionalProperties`` given) stay open; ``FIELDS_NEWER_THAN_THE_SPECS`` are
+    declared, with any value, on their definitions.
+    """
+    closed = copy.deepcopy(definitions)
+    for name, schema in closed.items():
+        if "properties" in schema and "additionalProperties" not in schema:
+            _, newer = FIELDS_NEWER_THAN_THE_SPECS.get(name, ("", set()))
+            schema["properties"].update({field: {} for field in newer})
+            schema["additionalProperties"] = False
+    return closed
+
+
 def load_operations() -> list[Operation]:
     """Every operation of every spec, most specific template first."""
     operations = []
     for name in SPEC_FILES:
         spec = load_spec(name)
+        definitions = closed_definitions(spec["definitions"])
         for template, item in spec["paths"].items():
             for method, operation in item.items():
                 if method == "parameters":
@@ -141,7 +179,7 @@ def load_operations() -> list[Operation]:
                         template=template,
                         pattern=template_pattern(template),
                         responses=operation["responses"],
-                        definitions=spec["definitions"],
+                        definitions=definitions,
                     )
                 )
     return sorted(operations, key=lambda op: -op.specificity)
@@ -168,9 +206,12 @@ def swagger_format_checker() -> FormatChecker:
     return checker
 
 
+FORMAT_CHECKER = swagger_format_checker()
+
+
 def validator_for(schema: dict[str, Any], definitions: dict[str, Any]) -> Draft4Validator:
     """A draft-4 validator for a response schema whose ``$ref``s point into ``definitions``."""
-    return Draft4Validator({**schema, "definitions": definitions}, format_checker=swagger_format_checker())
+    return Draft4Validator({**schema, "definitions": definitions}, format_checker=FORMAT_CHECKER)
 
 
 def without_nulls(value: Any) -> Any:
@@ -210,7 +251,7 @@ class Exchange:
         return cls(request.method, request.path, response.status_code, body, is_json)
 
     def __str__(self) -> str:
-        return f"{self.method} {self.path} -> {self.status}"
+        return f"{self.method} {WORKSPACE_IN_PATH.sub('{WS}', self.path)} -> {self.status}"
 
 
 @contextmanager
@@ -256,18 +297,16 @@ def drive_seed_walkthrough(aml: AmlMock) -> None:
     with pytest.raises(ServiceException):
         run.add_properties({"author": "someone-else"})  # properties are immutable: a 400
 
-    child = run.child_run(name="single")
-    child.complete()
-    for number, batch_child in enumerate(run.create_children(count=2)):
-        if number:
-            batch_child.fail(error_details="bad data", error_code="BadData")
-        else:
-            batch_child.cancel()
+    run.child_run(name="single").fail(error_details=ValueError("diverged"))
+    completed, failed = run.create_children(count=2)
+    completed.complete()
+    failed.fail(error_details="bad data", error_code="BadData")
 
     Path("hello.txt").write_text("hello", encoding="utf-8")
     run.upload_file("outputs/hello.txt", "hello.txt")
     run.get_file_names()
     run.get_details()
+    run.flush()
     run.get_metrics()
     list(run.get_children())
     list(run.get_children(recursive=True))
@@ -337,7 +376,7 @@ def check_exchange(exchange: Exchange, operation: Operation | None, error_defini
 def check_contract(app: ServiceApp, exchanges: list[Exchange]) -> ContractReport:
     """Validate every recorded exchange; collect all mismatches instead of stopping at one."""
     operations = load_operations()
-    error_definitions = load_spec(ERROR_SPEC)["definitions"]
+    error_definitions = closed_definitions(load_spec(ERROR_SPEC)["definitions"])
     report = ContractReport(mismatches=[], validated=set(), unspecified=set())
     for exchange in exchanges:
         operation = find_operation(operations, exchange.method, exchange.path)
@@ -382,9 +421,25 @@ def test_nulls_are_dropped_only_from_objects() -> None:
     assert without_nulls(body) == {"b": {"d": [None, {}]}, "f": 0}
 
 
-def test_validation_catches_a_wrong_type() -> None:
-    definitions = load_spec("runHistory.json")["definitions"]
+def test_validation_catches_wrong_types_formats_and_field_names() -> None:
+    definitions = closed_definitions(load_spec("runHistory.json")["definitions"])
     validator = validator_for({"$ref": "#/definitions/Run"}, definitions)
-    bad = {"runId": "r", "runNumber": "1", "createdUtc": "yesterday", "tags": {"k": 1}}
-    problems = {error.json_path for error in validator.iter_errors(bad)}
-    assert problems == {"$.runNumber", "$.createdUtc", "$.tags.k"}
+    bad = {"runId": "r", "runNumber": "1", "createdUtc": "yesterday", "tags": {"k": 1}, "runID": "r"}
+    problems = {(error.json_path, error.validator) for error in validator.iter_errors(bad)}
+    assert problems == {
+        ("$.runNumber", "type"),
+        ("$.createdUtc", "format"),
+        ("$.tags.k", "type"),
+        ("$", "additionalProperties"),
+    }
+    assert not list(validator.iter_errors({"runId": "r", "runTypeV2": {"orchestrator": "External"}}))
+
+
+@pytest.mark.parametrize("definition", sorted(FIELDS_NEWER_THAN_THE_SPECS))
+def test_fields_newer_than_the_specs_are_sdk_fields(definition: str) -> None:
+    from azureml._restclient import models
+
+    model_name, fields = FIELDS_NEWER_THAN_THE_SPECS[definition]
+    wire_keys = {entry["key"] for entry in getattr(models, model_name)._attribute_map.values()}
+    assert fields <= wire_keys
+    assert not fields & set(load_spec("runHistory.json")["definitions"][definition]["properties"])
