@@ -9,6 +9,31 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 
+HELLO_WITH_DELAY = """\
+import time
+print("Hello. Start of script.")
+time.sleep(30)
+print("Goodbye. End of script.")
+"""
+
+HELLO_WITH_CHILDREN = """\
+from azureml.core import Run
+
+run = Run.get_context()
+print("Hello from the parent run", run.id)
+for c, count in enumerate(range(5)):
+    with run.child_run() as child:
+        child.log(name="Hello from child run", value=c)
+        print("child", c, "logged")
+"""
+
+
+def _write_scripts(directory: str) -> None:
+    for name, text in (("hello_with_delay.py", HELLO_WITH_DELAY), ("hello_with_children.py", HELLO_WITH_CHILDREN)):
+        with open(os.path.join(directory, name), "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
 @contextmanager
 def _inside(directory: str) -> Iterator[None]:
     previous = os.getcwd()
@@ -43,7 +68,7 @@ class _Steps:
 def run_demo(verbose: bool = True) -> int:
     """Run the walkthrough through the real SDK; returns the process exit code."""
     started = time.perf_counter()
-    from azureml.core import Experiment, Workspace
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
 
     from .mock import mock_aml
 
@@ -70,12 +95,23 @@ def run_demo(verbose: bool = True) -> int:
         step("with exp.start_logging() as notebook_run: ...", with_block)
 
         step.section("Cancel or fail runs")
-        cancelled = exp.start_logging()
-        step("run.cancel(); print(run.get_status())", lambda: (cancelled.cancel(), cancelled.get_status())[1])
-        failed = exp.start_logging()
-        step("run.fail(); print(run.get_status())", lambda: (failed.fail(), failed.get_status())[1])
+        _write_scripts(directory)
+        run_config = ScriptRunConfig(source_directory=".", script="hello_with_delay.py")
+        local_script_run = step("local_script_run = exp.submit(run_config)", lambda: exp.submit(run_config))
+        step("print(local_script_run.get_status())", local_script_run.get_status)
+        step("local_script_run.cancel(); print(local_script_run.get_status())",
+             lambda: (local_script_run.cancel(), local_script_run.get_status())[1])
+        failing = exp.submit(run_config)
+        step("local_script_run = exp.submit(run_config); local_script_run.fail(); print(local_script_run.get_status())",
+             lambda: (failing.fail(), failing.get_status())[1])
 
         step.section("Create child runs")
+        children_config = ScriptRunConfig(source_directory=".", script="hello_with_children.py")
+        with_children = step("local_script_run = exp.submit(ScriptRunConfig(..., script='hello_with_children.py'))",
+                             lambda: exp.submit(children_config))
+        step("local_script_run.wait_for_completion(show_output=True)",
+             lambda: with_children.wait_for_completion(show_output=verbose)["status"])
+        step("print(local_script_run.get_children())", lambda: [(c.id, c.get_status()) for c in with_children.get_children()])
 
         def children() -> list[Any]:
             with exp.start_logging() as parent_run:
@@ -87,7 +123,7 @@ def run_demo(verbose: bool = True) -> int:
         step("with exp.start_logging() as parent_run: ... 5 x parent_run.child_run()", children)
 
         step.section("Tag and find runs")
-        tagged = exp.start_logging()
+        tagged = local_script_run
         step('run.add_properties({"author": "azureml-user"}); run.get_properties()',
              lambda: (tagged.add_properties({"author": "azureml-user"}), tagged.get_properties())[1])
 
@@ -102,15 +138,15 @@ def run_demo(verbose: bool = True) -> int:
         step('run.tag("quality", "great run"); run.get_tags()', lambda: (tagged.tag("quality", "great run"), tagged.get_tags())[1])
         step('run.tag("quality", "fantastic run"); run.get_tags()', lambda: (tagged.tag("quality", "fantastic run"), tagged.get_tags())[1])
         step('run.tag("worth another look"); run.get_tags()', lambda: (tagged.tag("worth another look"), tagged.get_tags())[1])
-        tagged.complete()
         step('list(exp.get_runs(properties={"author":"azureml-user"}, tags={"quality":"fantastic run"}))',
              lambda: [r.id for r in exp.get_runs(properties={"author": "azureml-user"}, tags={"quality": "fantastic run"})])
         step('list(exp.get_runs(properties={"author":"azureml-user"}, tags="worth another look"))',
              lambda: [r.id for r in exp.get_runs(properties={"author": "azureml-user"}, tags="worth another look")])
 
         step.section("What the fake recorded (read through the amlmock handle)")
-        step("[(r.run_id, r.status) for r in aml.runs()]", lambda: len(aml.runs()))
-        step("aml.run(failed.id).status_history", lambda: [(e.name.rsplit(".", 1)[1], e.status_after, e.applied) for e in aml.run(failed.id).status_history])
+        step("[(r.run_id, r.status) for r in aml.runs()]", lambda: [(r.run_id[:20], r.status) for r in aml.runs()])
+        step("aml.run(failing.id).status_history  # the script's own Completed came after fail()",
+             lambda: (time.sleep(1.5), [(e.name.rsplit(".", 1)[1], e.status_after, e.applied) for e in aml.run(failing.id).status_history])[1])
         total = len(aml.runs())
     print(f"\namlmock demo: {step.count} steps, {total} runs recorded, {time.perf_counter() - started:.1f} s")
     return 0

@@ -24,10 +24,13 @@ from .backend.lifecycle import EVENT_PREFIX, is_terminal
 from .backend.models import Artifact, Experiment, Run, Workspace
 from .backend.service import Backend
 from .sdk.auth import patch_auth_classes
-from .sdk.context import forget_context_runs, run_environment
+from .execution.environment import run_environment
+from .sdk.context import forget_context_runs
 from .sdk.tuning import environment, tune_sdk
+from .execution.supervisor import stop_local_runs
 from .sdk.workspace import RunTracker, sdk_workspace
 from .transports.responses_adapter import ResponsesTransport
+from .transports.server import LoopbackServer
 
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 DEFAULT_RESOURCE_GROUP = "amlmock-rg"
@@ -49,9 +52,11 @@ class AmlMock:
 
     def __init__(self, backend: Backend | None = None) -> None:
         self.backend = backend or Backend()
-        self.app = create_app(self.backend)
+        self.app = create_app(self.backend, loopback=self._loopback_url)
         self.tracker = RunTracker()
         self._stack: ExitStack | None = None
+        self._server: LoopbackServer | None = None
+        self._server_lock = threading.Lock()
 
     # ------------------------------------------------------------------ activation
     @property
@@ -71,12 +76,15 @@ class AmlMock:
             home = tempfile.mkdtemp(prefix="amlmock-home-")
             stack.callback(shutil.rmtree, home, True)
             tune_sdk(stack, home)
+            stack.callback(self._stop_server)
             patch_auth_classes(stack, self.backend.subscriptions)
             self.tracker.install(stack)
             transport = ResponsesTransport(self.app)
             transport.start()
             stack.callback(transport.stop)
             stack.callback(forget_context_runs)
+            stack.callback(self.tracker.stop_daemons)
+            stack.callback(stop_local_runs, self.backend)
             stack.callback(self.tracker.flush)  # closes first: queued metrics reach the fake
         except BaseException:
             stack.close()
@@ -116,6 +124,24 @@ class AmlMock:
                 return target(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+    @property
+    def server_url(self) -> str:
+        """The fake on ``http://127.0.0.1:PORT`` (started on first use), for other processes."""
+        self._require_active("server_url")
+        return self._loopback_url()
+
+    def _loopback_url(self) -> str:
+        with self._server_lock:
+            if self._server is None:
+                self._server = LoopbackServer(self.app).start()
+            return self._server.url
+
+    def _stop_server(self) -> None:
+        with self._server_lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.stop()
 
     # ------------------------------------------------------------------ workspaces
     def create_workspace(
@@ -168,8 +194,8 @@ class AmlMock:
     def run_context(self, experiment: SdkExperiment) -> Iterator[SdkRun]:
         """Make ``Run.get_context()`` return a live run of ``experiment`` in the fake.
 
-        The run starts Running; on exit its metrics are flushed and, unless the code under
-        test ended it, it is marked Completed, as the service does when a job's script exits.
+        The run starts Running; on exit its metrics are flushed and, as the service does when a
+        job's script ends, it is marked Completed, or Failed (with the error) when the block raised.
         """
         self._require_active("run_context()")
         sdk_ws = experiment.workspace
@@ -181,12 +207,18 @@ class AmlMock:
         self.backend.post_event(run, EVENT_PREFIX + "Start", {"RunId": run_id})
         with environment(run_environment(workspace, run, regional_base(workspace.location))):
             context_run = SdkRun.get_context(allow_offline=False)
+            outcome = "Completed"
             try:
                 yield context_run
+            except BaseException as error:
+                outcome = "Failed"
+                message = f"User program failed with {type(error).__name__}: {error}"
+                self.backend.post_event(run, EVENT_PREFIX + "Error", {"ErrorResponse": {"error": {"code": "UserError", "message": message}}})
+                raise
             finally:
                 context_run.flush()
                 if not is_terminal(run.status):
-                    self.backend.post_event(run, EVENT_PREFIX + "Completed", {"RunId": run_id})
+                    self.backend.post_event(run, EVENT_PREFIX + outcome, {"RunId": run_id})
                 forget_context_runs()
 
     # ------------------------------------------------------------------ inspection

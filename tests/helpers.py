@@ -16,6 +16,7 @@ def workspace_path(aml: AmlMock) -> str:
     return aml.create_workspace().arm_id
 
 
-def raw(method: str, url: str, **kwargs: Any) -> requests.Response:
-    """A plain HTTP request, as any client would send it (intercepted by the active mock)."""
-    return requests.request(method, url, timeout=5, **kwargs)
+def raw(method: str, url: str, headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
+    """A plain HTTP request with a bearer token, as the SDK sends it (intercepted by the active mock)."""
+    headers = {"Authorization": "Bearer test-token", **(headers or {})}
+    return requests.request(method, url, timeout=5, headers=headers, **kwargs)

@@ -277,7 +277,7 @@ def recording(app: ServiceApp) -> Iterator[list[Exchange]]:
 def fake_route(app: ServiceApp, exchange: Exchange) -> str:
     """The fake's own route rule for an exchange, workspace prefix shortened to ``{WS}``."""
     try:
-        rule, _ = app.url_map.bind("amlmock").match(exchange.path, exchange.method, return_rule=True)
+        rule, _ = app.routes.url_map.bind("amlmock").match(exchange.path, exchange.method, return_rule=True)
     except HTTPException:
         return f"{exchange.method} {exchange.path} (no route in the fake)"
     return f"{exchange.method} {rule.rule.replace(FAKE_WORKSPACE, '{WS}')}"

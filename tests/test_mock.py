@@ -123,6 +123,15 @@ def test_run_context_gives_a_live_run(aml, aml_experiment):
     assert isinstance(Run.get_context(), _OfflineRun)
 
 
+def test_run_context_fails_the_run_when_the_code_raises(aml, aml_experiment):
+    with pytest.raises(KeyError):
+        with aml.run_context(aml_experiment) as run:
+            raise KeyError("missing column")
+    record = aml.run(run.id)
+    assert record.status == "Failed"
+    assert record.error["error"]["message"] == "User program failed with KeyError: 'missing column'"
+
+
 def test_workspace_needs_an_active_mock():
     with pytest.raises(RuntimeError, match="active mock"):
         amlmock.AmlMock().workspace()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from ..backend.service import Backend
-from . import arm, artifacts, history, metrics
-from .app import ServiceApp, build_url_map
+from . import arm, artifacts, execution, history, metrics
+from .app import ServiceApp, build_route_table
 
-URL_MAP = build_url_map((arm.router, history.router, metrics.router, artifacts.router))
+ROUTES = build_route_table((arm.router, history.router, metrics.router, artifacts.router, execution.router))
 
 
-def create_app(backend: Backend) -> ServiceApp:
-    """The WSGI app serving every route of the fake service from ``backend``."""
-    return ServiceApp(backend, URL_MAP)
+def create_app(backend: Backend, loopback: Callable[[], str] | None = None) -> ServiceApp:
+    """The WSGI app serving every route of the fake service from ``backend``.
+
+    ``loopback`` returns the URL of the fake on 127.0.0.1 (starting it if needed), for local runs.
+    """
+    return ServiceApp(backend, ROUTES, loopback)
 
 
 __all__ = ["ServiceApp", "create_app"]

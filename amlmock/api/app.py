@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..backend.errors import InternalError, NotImplementedByFake, ServiceError, ValidationError
+from ..backend.errors import AuthenticationError, InternalError, NotImplementedByFake, ServiceError, ValidationError
 from ..backend.models import Workspace
 from ..backend.service import Backend
 from .wire import error_body
@@ -36,15 +36,26 @@ class Router:
     """Collects the routes of one API module (moto's ``urls.py`` role)."""
 
     rules: list[Rule] = field(default_factory=list)
+    public: set[Handler] = field(default_factory=set)
 
-    def route(self, path: str, *methods: str) -> Callable[[Handler], Handler]:
-        """Register ``handler`` for ``path`` and ``methods``."""
+    def route(self, path: str, *methods: str, public: bool = False) -> Callable[[Handler], Handler]:
+        """Register ``handler`` for ``path`` and ``methods``; ``public`` routes need no bearer token."""
 
         def register(handler: Handler) -> Handler:
             self.rules.append(Rule(path, methods=list(methods), endpoint=handler))
+            if public:
+                self.public.add(handler)
             return handler
 
         return register
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """All routes of the service, and which of them are public."""
+
+    url_map: Map
+    public: frozenset[Handler]
 
 
 @dataclass
@@ -53,6 +64,7 @@ class Call:
 
     backend: Backend
     request: Request
+    loopback: Callable[[], str] | None = None
 
     def json(self, default: Any = None) -> Any:
         """The JSON body (``default`` when empty); malformed JSON is a ValidationError."""
@@ -82,10 +94,25 @@ class Call:
             return self.request.host_url.rstrip("/")
         return regional_base(workspace.location)
 
+    def loopback_base(self) -> str:
+        """Base URL of the fake on 127.0.0.1, for other processes (started on demand)."""
+        host = self.request.host.rsplit(":", 1)[0].strip("[]")
+        if _is_loopback(host):
+            return self.request.host_url.rstrip("/")
+        if self.loopback is None:
+            raise NotImplementedByFake("amlmock cannot serve other processes here: no loopback server is available")
+        return self.loopback()
+
 
 def regional_base(location: str) -> str:
     """The data-plane host of a region, as the real service names it."""
     return f"https://{location}.api.azureml.ms"
+
+
+def _require_bearer_token(request: Request) -> None:
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError(f"{request.method} {request.path} needs an 'Authorization: Bearer <token>' header")
 
 
 def _is_loopback(host: str) -> bool:
@@ -97,9 +124,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def build_url_map(routers: Iterable[Router]) -> Map:
+def build_route_table(routers: Iterable[Router]) -> RouteTable:
     """One routing table for all routers (read-only, so apps can share it)."""
-    return Map([rule for router in routers for rule in router.rules], strict_slashes=False, merge_slashes=False)
+    routers = list(routers)
+    url_map = Map([rule for router in routers for rule in router.rules], strict_slashes=False, merge_slashes=False)
+    return RouteTable(url_map, frozenset(h for router in routers for h in router.public))
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -110,9 +139,10 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 class ServiceApp:
     """The WSGI application of the fake Azure ML service."""
 
-    def __init__(self, backend: Backend, url_map: Map) -> None:
+    def __init__(self, backend: Backend, routes: RouteTable, loopback: Callable[[], str] | None = None) -> None:
         self.backend = backend
-        self.url_map = url_map
+        self.routes = routes
+        self.loopback = loopback
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         response = self.handle(Request(environ))
@@ -121,11 +151,13 @@ class ServiceApp:
     def handle(self, request: Request) -> Response:
         """Route one request; every failure becomes a service-shaped error response."""
         try:
-            handler, values = self.url_map.bind_to_environ(request.environ).match()
+            handler, values = self.routes.url_map.bind_to_environ(request.environ).match()
         except HTTPException:
             return self.not_implemented(request)
         try:
-            result = handler(Call(self.backend, request), **values)
+            if handler not in self.routes.public:
+                _require_bearer_token(request)
+            result = handler(Call(self.backend, request, self.loopback), **values)
         except ServiceError as error:
             return json_response(error_body(error), error.status)
         except Exception as error:  # a bug in the fake: say so, never crash the server

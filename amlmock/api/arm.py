@@ -62,7 +62,7 @@ def list_subscriptions(call: Call) -> dict[str, Any]:
     }
 
 
-@router.route("/discovery", "GET")
+@router.route("/discovery", "GET", public=True)
 def discovery(call: Call) -> dict[str, str]:
     """D1: every service lives at the host that answered."""
     host = call.request.host_url.rstrip("/")

@@ -106,7 +106,11 @@ def commit_snapshot(call: Call, **names: str) -> dict[str, Any]:
     workspace = _workspace(call, names)
     body = call.json_object()
     nodes = ((body.get("FileRevisionList") or {}).get("FileNodes")) or []
-    files = {n.get("FullName"): int(n.get("FileSize") or 0) for n in nodes if isinstance(n, dict)}
+    if not isinstance(nodes, list) or not all(
+        isinstance(n, dict) and isinstance(n.get("FullName"), str) and isinstance(n.get("FileSize", 0), int) for n in nodes
+    ):
+        raise ValidationError("FileRevisionList.FileNodes must list {FullName, FileSize} objects", target="FileNodes")
+    files = {n["FullName"]: n.get("FileSize", 0) for n in nodes}
     snapshot = call.backend.commit_snapshot(workspace, names["snapshot_id"], body.get("ParentSnapshotId"), files)
     return {"id": snapshot.snapshot_id, "root": {}}
 
@@ -125,7 +129,7 @@ def _blob_headers(artifact: Artifact) -> dict[str, str]:
     }
 
 
-@router.route(BLOB, "PUT")
+@router.route(BLOB, "PUT", public=True)
 def put_blob(call: Call, workspace_id: str, container: str, path: str) -> Response:
     """B1/B3: block blob upload, append blob creation and append block."""
     workspace = _blob_workspace(call, workspace_id)
@@ -144,7 +148,7 @@ def put_blob(call: Call, workspace_id: str, container: str, path: str) -> Respon
     return Response(b"", status=201, headers=headers)
 
 
-@router.route(BLOB, "HEAD", "GET")
+@router.route(BLOB, "HEAD", "GET", public=True)
 def get_blob(call: Call, workspace_id: str, container: str, path: str) -> Response:
     """B2 and downloads: the blob's bytes and size."""
     workspace = _blob_workspace(call, workspace_id)

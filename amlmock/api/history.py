@@ -12,6 +12,7 @@ from ..backend.models import Experiment, Run, Workspace
 from ..backend.service import Page
 from ..tokens import run_token
 from .app import WORKSPACE_PATH, Call, Router
+from .artifacts import blob_url
 from .wire import error_body, experiment_dto, run_details_dto, run_dto, timestamp
 
 router = Router()
@@ -19,6 +20,7 @@ router = Router()
 RH = "/history/v1.0" + WORKSPACE_PATH
 BY_NAME = RH + "/experiments/<experiment_name>"
 BY_ID = RH + "/experimentids/<experiment_id>"
+LOG_PREFIX = "azureml-logs/"
 
 
 def _workspace(call: Call, names: dict[str, str]) -> Workspace:
@@ -124,8 +126,12 @@ def get_run_in_workspace(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_NAME + "/runs/<run_id>/details", "GET")
 @router.route(BY_ID + "/runs/<run_id>/details", "GET")
 def get_run_details(call: Call, **names: str) -> dict[str, Any]:
-    """R5."""
-    return run_details_dto(_run(call, names)[1])
+    """R5: ``logFiles`` names the run's ``azureml-logs/`` files (the SDK streams the driver log)."""
+    workspace, run = _run(call, names)
+    details = run_details_dto(run)
+    logs = call.backend.list_artifacts(workspace, run.data_container_id, LOG_PREFIX)
+    details["logFiles"] = {a.path: blob_url(call, workspace, a.container, a.path) for a in logs}
+    return details
 
 
 @router.route(BY_NAME + "/runs/<run_id>/tags", "DELETE")

@@ -37,6 +37,13 @@ class ImmutablePropertyError(ServiceError):
     inner_code = "ImmutableProperty"
 
 
+class AuthenticationError(ServiceError):
+    """The request carries no bearer token."""
+
+    status = 401
+    inner_code = "AuthenticationFailed"
+
+
 class ConflictError(ServiceError):
     """The request conflicts with the current state (e.g. a duplicate run id elsewhere)."""
 

@@ -73,7 +73,7 @@ def apply_status_event(current: str, kind: str) -> Transition:
     if target == current:
         return Transition(current, False, "already " + current)
     if is_terminal(current):
-        if current == "Canceled" and target == "Failed":
+        if current == "Completed" and target == "Failed":
             return Transition(target, True, "fail() after complete() marks the run Failed")
         return Transition(current, False, current + " is terminal")
     if is_terminal(target):

@@ -139,6 +139,7 @@ class Run:
     status_history: list[StatusEvent] = field(default_factory=list)
     metrics: dict[str, MetricSeries] = field(default_factory=dict)
     children: list[str] = field(default_factory=list)
+    processes: dict[str, int] = field(default_factory=dict)
 
     @property
     def order_time(self) -> datetime:

@@ -163,6 +163,8 @@ class Backend:
     ) -> Experiment:
         """Merge tags and/or archive or restore the experiment."""
         if tags is not None:
+            if not isinstance(tags, dict):
+                raise ValidationError("tags must be an object of strings", target="tags")
             merged = {**experiment.tags, **tags}
             limits.check_string_map(
                 "tags", merged, max_entries=limits.MAX_TAGS, max_key=limits.MAX_EXPERIMENT_TAG_KEY_LENGTH
@@ -272,6 +274,38 @@ class Backend:
         run.properties = properties
 
     @locked
+    def create_local_run(
+        self, workspace: Workspace, experiment: Experiment, run_id: str, configuration: Mapping[str, Any]
+    ) -> Run:
+        """A submitted ``ScriptRunConfig`` run on target local: Starting until its driver starts it."""
+        if run_id in workspace.runs:
+            raise ConflictError(f"Run {run_id!r} already exists", target="runId")
+        definition = _rehydratable(configuration)
+        body = {
+            "runId": run_id,
+            "name": run_id,
+            "target": configuration.get("target") or "local",
+            "runType": "azureml.scriptrun",
+            "scriptName": configuration.get("script"),
+            "runDefinition": definition,
+            "properties": {"_azureml.ComputeTargetType": "local", "azureml.runsource": "experiment"},
+        }
+        run = self._create_run(workspace, experiment, run_id, body)
+        run.status = "Starting"
+        run.status_history.append(
+            StatusEvent("amlmock.LocalRunSubmitted", utcnow(), "NotStarted", "Starting", True, "submitted to target local", {})
+        )
+        return run
+
+    @locked
+    def record_processes(self, run: Run, processes: Mapping[str, Any]) -> Run:
+        """Remember the process ids running a local run (to stop them when the fake stops)."""
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in processes.values()):
+            raise ValidationError("Process ids must be positive integers", target="processes")
+        run.processes.update(processes)
+        return run
+
+    @locked
     def remove_tags(self, run: Run, keys: Iterable[str]) -> Run:
         """Delete tags; keys that are not set are ignored."""
         keys = list(keys)
@@ -286,6 +320,8 @@ class Backend:
         kind = event_kind(name or "")
         if kind is None:
             raise ValidationError(f"amlmock does not know the run event {name!r}", target="name")
+        if data is not None and not isinstance(data, dict):
+            raise ValidationError("The event's data must be an object", target="data")
         data = dict(data or {})
         if kind == "Error":
             error = data.get("ErrorResponse") or data.get("errorResponse")
@@ -339,7 +375,9 @@ class Backend:
         """Store a batch of MetricV2 entries; returns the metrics refused one by one."""
         if not isinstance(values, list):
             raise ValidationError("values must be a list of metrics", target="values")
-        rows = sum(len(v.get("value") or []) for v in values if isinstance(v, dict))
+        if not all(isinstance(v, dict) and isinstance(v.get("value") or [], list) for v in values):
+            raise ValidationError("Each metric must be an object whose value is a list", target="values")
+        rows = sum(len(v.get("value") or []) for v in values)
         if rows > limits.MAX_METRIC_ROWS_PER_BATCH:
             raise ValidationError(
                 f"A metric batch can hold at most {limits.MAX_METRIC_ROWS_PER_BATCH} rows; this one has {rows}",
@@ -350,11 +388,11 @@ class Backend:
             try:
                 self._store_metric(run, entry)
             except ValidationError as error:
-                errors.append(MetricError(str(entry.get("name") if isinstance(entry, dict) else entry), error))
+                errors.append(MetricError(str(entry.get("name")), error))
         return errors
 
     def _store_metric(self, run: Run, entry: Mapping[str, Any]) -> None:
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
+        if not isinstance(entry.get("name"), str) or not entry["name"]:
             raise ValidationError("Each metric needs a non-empty name", target="name")
         name = entry["name"]
         limits.check_length("metric name", name, limits.MAX_METRIC_COLUMN_LENGTH)
@@ -481,6 +519,15 @@ def normalise_artifact_path(path: str) -> str:
     while path.startswith("./"):
         path = path[2:]
     return path.lstrip("/")
+
+
+def _rehydratable(configuration: Mapping[str, Any]) -> dict[str, Any]:
+    """The run definition as stored: without ``condaDependenciesFile``, which the SDK cannot rebuild."""
+    definition = json.loads(json.dumps(configuration))
+    python = (definition.get("environment") or {}).get("python")
+    if isinstance(python, dict) and "condaDependenciesFile" in python:
+        python["condaDependenciesFile"] = None
+    return definition
 
 
 def _validated_fields(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,29 +1,8 @@
-"""``Run.get_context()`` binding: the environment a run's own process sees on the service."""
+"""``Run.get_context()`` binding in the test process."""
 
 from __future__ import annotations
 
 from azureml.core import run as sdk_run
-
-from ..backend.models import Run, Workspace
-from ..tokens import run_token
-
-
-def run_environment(workspace: Workspace, run: Run, service_base: str) -> dict[str, str]:
-    """The variables that make ``Run.get_context()`` return ``run`` instead of an offline run."""
-    token, expiry = run_token(run.run_id)
-    return {
-        "AZUREML_ARM_SUBSCRIPTION": workspace.subscription_id,
-        "AZUREML_ARM_RESOURCEGROUP": workspace.resource_group,
-        "AZUREML_ARM_WORKSPACE_NAME": workspace.name,
-        "AZUREML_ARM_PROJECT_NAME": run.experiment_name,
-        "AZUREML_EXPERIMENT_ID": run.experiment_id,
-        "AZUREML_WORKSPACE_ID": workspace.workspace_id,
-        "AZUREML_RUN_ID": run.run_id,
-        "AZUREML_RUN_TOKEN": token,
-        "AZUREML_RUN_TOKEN_EXPIRY": str(int(expiry.timestamp())),
-        "AZUREML_SERVICE_ENDPOINT": service_base,
-        "AZUREML_DISCOVERY_SERVICE_ENDPOINT": service_base + "/discovery",
-    }
 
 
 def forget_context_runs() -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from contextlib import ExitStack, contextmanager
 from typing import Any, Iterator
 from unittest import mock
 
 from azureml._base_sdk_common import service_discovery
+from azureml.core import run as sdk_run
 from azureml._restclient import clientbase
 from msrest.universal_http import requests as msrest_requests
+
+WAIT_POLL_SECONDS = 0.1
 
 _original_retry_init = msrest_requests.ClientRetryPolicy.__init__
 
@@ -21,7 +25,8 @@ def _fast_retry_init(policy: Any) -> None:
 
 
 def tune_sdk(stack: ExitStack, home: str) -> None:
-    """Zero back-off, and ``~/.azureml`` caches under ``home`` until ``stack`` closes."""
+    """Until ``stack`` closes: zero back-off, fast ``wait_for_completion`` polls, and the SDK's
+    caches (``~/.azureml``) and local-run folders (``$TMPDIR/azureml_runs``) under ``home``."""
     for name in ("DEFAULT_BACKOFF", "DEFAULT_500_BACKOFF", "DEFAULT_503_BACKOFF", "DEFAULT_SHORT_BACKOFF"):
         stack.enter_context(mock.patch.object(clientbase, name, 0))
     stack.enter_context(mock.patch.object(msrest_requests.ClientRetryPolicy, "__init__", _fast_retry_init))
@@ -29,6 +34,11 @@ def tune_sdk(stack: ExitStack, home: str) -> None:
     init = service_discovery.CachedServiceDiscovery.__init__
     stack.enter_context(mock.patch.object(init, "__defaults__", (discovery_cache,)))
     stack.enter_context(environment({"HOME": home, "USERPROFILE": home, "AZUREML_CURRENT_CLOUD": "AzureCloud"}))
+    temp = os.path.join(home, "tmp")
+    os.makedirs(temp)
+    stack.enter_context(mock.patch.object(tempfile, "tempdir", temp))
+    stack.enter_context(mock.patch.object(sdk_run.Run, "_WAIT_COMPLETION_POLLING_INTERVAL_MIN", WAIT_POLL_SECONDS))
+    stack.enter_context(mock.patch.object(sdk_run.Run, "_WAIT_COMPLETION_POLLING_INTERVAL_MAX", WAIT_POLL_SECONDS))
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from typing import Any
 from unittest import mock
 
+from azureml._common.async_utils.daemon import Daemon
 from azureml.core import Workspace as SdkWorkspace
 from azureml.core import run as sdk_run
 
@@ -25,21 +26,41 @@ def sdk_workspace(workspace: Workspace) -> SdkWorkspace:
 
 
 class RunTracker:
-    """Remembers every SDK ``Run`` built while the mock is active, to flush them on demand."""
+    """Remembers the SDK ``Run`` objects and background daemons created while the mock is active.
+
+    Runs are flushed on demand, so queued metrics reach the fake before a test reads its state.
+    Daemons (each Run's metric queues re-arm a 1-second timer forever) are stopped with the mock.
+    """
 
     def __init__(self) -> None:
         self.runs: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self.daemons: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
     def install(self, stack: ExitStack) -> None:
-        """Record runs from now until ``stack`` closes."""
+        """Record runs and daemons from now until ``stack`` closes."""
         original_init = sdk_run.Run.__init__
+        original_start = Daemon.start
         tracker = self
 
         def tracking_init(run: Any, *args: Any, **kwargs: Any) -> None:
             original_init(run, *args, **kwargs)
             tracker.runs.add(run)
 
+        def tracking_start(daemon: Any) -> None:
+            tracker.daemons.add(daemon)
+            original_start(daemon)
+
         stack.enter_context(mock.patch.object(sdk_run.Run, "__init__", tracking_init))
+        stack.enter_context(mock.patch.object(Daemon, "start", tracking_start))
+
+    def stop_daemons(self) -> None:
+        """Stop the SDK timers started while the mock was active."""
+        for daemon in list(self.daemons):
+            try:
+                daemon.stop()
+            except Exception as error:  # one daemon that fails to stop must not keep the others going
+                log.warning("amlmock could not stop an SDK daemon: %s", error)
+        self.daemons.clear()
 
     def flush(self, timeout_seconds: int = 30) -> None:
         """Send every metric still queued in a run's background thread."""

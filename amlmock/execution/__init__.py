@@ -1,0 +1,1 @@
+"""Local script runs: the invocation zip the SDK launches, the driver it starts, and clean-up."""

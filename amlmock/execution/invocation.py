@@ -1,0 +1,81 @@
+"""The invocation zip the SDK extracts and launches for a local run."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shlex
+import sys
+import zipfile
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DRIVER = os.path.join(HERE, "driver.py")
+WRAPPER = os.path.join(HERE, "script_wrapper.py")
+CONFIG_NAME = "amlmock-run.json"
+LOG_NAME = "azureml-logs/70_driver_log.txt"
+
+
+def script_interpreter(configuration: dict[str, Any]) -> str:
+    """The run config's ``interpreterPath`` when dependencies are user-managed, else this Python."""
+    python = (configuration.get("environment") or {}).get("python") or {}
+    if python.get("userManagedDependencies") and python.get("interpreterPath"):
+        return str(python["interpreterPath"])
+    return sys.executable
+
+
+def script_environment(configuration: dict[str, Any]) -> dict[str, str]:
+    """The run config's environment variables (both places the SDK writes them)."""
+    variables: dict[str, str] = {}
+    for source in ((configuration.get("environment") or {}).get("environmentVariables"), configuration.get("environmentVariables")):
+        variables.update({str(k): str(v) for k, v in (source or {}).items()})
+    return variables
+
+
+def invocation_zip(driver_config: dict[str, Any]) -> bytes:
+    """``azureml-setup/Invocation.sh`` starting the driver, and the driver's config."""
+    config_path = f"azureml-setup/{CONFIG_NAME}"
+    script = "\n".join(
+        [
+            "#!/bin/bash",
+            "# Written by amlmock: runs this local run's script against the fake service.",
+            'cd "$(dirname "$0")/.."',
+            f"exec {shlex.quote(sys.executable)} {shlex.quote(DRIVER)} {config_path} > azureml-setup/amlmock-driver.log 2>&1",
+            "",
+        ]
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("azureml-setup/Invocation.sh", script)
+        archive.writestr(config_path, json.dumps(driver_config, indent=2))
+    return buffer.getvalue()
+
+
+def driver_config(
+    *,
+    service_url: str,
+    workspace_path: str,
+    experiment: str,
+    run_id: str,
+    container: str,
+    token: str,
+    configuration: dict[str, Any],
+    context_environment: dict[str, str],
+) -> dict[str, Any]:
+    """Everything the driver needs to run the script and report back."""
+    environment = {**script_environment(configuration), **context_environment, "PYTHONUNBUFFERED": "1"}
+    return {
+        "service_url": service_url,
+        "workspace_path": workspace_path,
+        "experiment": experiment,
+        "run_id": run_id,
+        "container": container,
+        "token": token,
+        "log_name": LOG_NAME,
+        "interpreter": script_interpreter(configuration),
+        "wrapper": WRAPPER,
+        "script": configuration.get("script") or "",
+        "arguments": [str(a) for a in configuration.get("arguments") or []],
+        "environment": environment,
+    }

@@ -1,0 +1,3 @@
+"""Prints, then fails."""
+print("about to fail", flush=True)
+raise ValueError("bad input data")
