@@ -24,6 +24,7 @@ from .backend.lifecycle import EVENT_PREFIX, is_terminal
 from .backend.models import Artifact, Experiment, Run, Workspace
 from .backend.service import Backend
 from .sdk.auth import patch_auth_classes
+from .defaults import DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION, DEFAULT_WORKSPACE
 from .execution.environment import run_environment
 from .sdk.context import forget_context_runs
 from .sdk.tuning import environment, tune_sdk
@@ -32,10 +33,6 @@ from .sdk.workspace import RunTracker, sdk_workspace
 from .transports.responses_adapter import ResponsesTransport
 from .transports.server import LoopbackServer
 
-DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
-DEFAULT_RESOURCE_GROUP = "amlmock-rg"
-DEFAULT_WORKSPACE = "amlmock-ws"
-DEFAULT_LOCATION = "eastus"
 
 Target = TypeVar("Target", bound=Callable[..., Any])
 

@@ -1,7 +1,7 @@
 """The pytest plugin (registered through the ``pytest11`` entry point).
 
-Fixtures: ``aml`` (a fresh, active fake per test), ``aml_workspace``, ``aml_experiment`` and
-``aml_run_context``. The SDK is imported only when a test asks for one of them.
+Fixtures: ``aml`` (a fresh, active fake per test), ``aml_workspace``, ``aml_experiment``,
+``aml_run_context`` and ``aml_server``. The SDK is imported only when a test asks for one of them.
 """
 
 from __future__ import annotations
@@ -51,6 +51,19 @@ def aml_run_context(aml: "AmlMock", aml_experiment: "Experiment") -> Iterator["R
     """
     with aml.run_context(aml_experiment) as run:
         yield run
+
+
+@pytest.fixture
+def aml_server(aml: "AmlMock", monkeypatch: pytest.MonkeyPatch) -> str:
+    """The fake on ``http://127.0.0.1:PORT`` for other processes (``amlmock az``, scripts, tools).
+
+    It shares its state with ``aml`` (assert on it there), creates the default workspace, and sets
+    ``AMLMOCK_URL`` for subprocesses the test starts.
+    """
+    aml.create_workspace()
+    url = aml.server_url
+    monkeypatch.setenv("AMLMOCK_URL", url)
+    return url
 
 
 def experiment_name_for(test_name: str) -> str:

@@ -27,6 +27,7 @@ WORKSPACE_PATH = (
     "/providers/Microsoft.MachineLearningServices/workspaces/<workspace_name>"
 )
 LOOPBACK_NAMES = ("localhost",)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 Handler = Callable[..., Any]
 
@@ -65,6 +66,7 @@ class Call:
     backend: Backend
     request: Request
     loopback: Callable[[], str] | None = None
+    self_hosted: bool = False
 
     def json(self, default: Any = None) -> Any:
         """The JSON body (``default`` when empty); malformed JSON is a ValidationError."""
@@ -90,14 +92,14 @@ class Call:
     def service_base(self, workspace: Workspace) -> str:
         """Base URL of the data-plane services: this server on loopback, else the regional host."""
         host = self.request.host.rsplit(":", 1)[0].strip("[]")
-        if _is_loopback(host):
+        if self.self_hosted or _is_loopback(host):
             return self.request.host_url.rstrip("/")
         return regional_base(workspace.location)
 
     def loopback_base(self) -> str:
         """Base URL of the fake on 127.0.0.1, for other processes (started on demand)."""
         host = self.request.host.rsplit(":", 1)[0].strip("[]")
-        if _is_loopback(host):
+        if self.self_hosted or _is_loopback(host):
             return self.request.host_url.rstrip("/")
         if self.loopback is None:
             raise NotImplementedByFake("amlmock cannot serve other processes here: no loopback server is available")
@@ -139,10 +141,19 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 class ServiceApp:
     """The WSGI application of the fake Azure ML service."""
 
-    def __init__(self, backend: Backend, routes: RouteTable, loopback: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        routes: RouteTable,
+        loopback: Callable[[], str] | None = None,
+        after_change: Callable[[Backend], None] | None = None,
+        self_hosted: bool = False,
+    ) -> None:
         self.backend = backend
         self.routes = routes
         self.loopback = loopback
+        self.after_change = after_change
+        self.self_hosted = self_hosted
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         response = self.handle(Request(environ))
@@ -157,7 +168,9 @@ class ServiceApp:
         try:
             if handler not in self.routes.public:
                 _require_bearer_token(request)
-            result = handler(Call(self.backend, request, self.loopback), **values)
+            result = handler(Call(self.backend, request, self.loopback, self.self_hosted), **values)
+            if self.after_change is not None and request.method not in SAFE_METHODS:
+                self.after_change(self.backend)
         except ServiceError as error:
             return json_response(error_body(error), error.status)
         except Exception as error:  # a bug in the fake: say so, never crash the server

@@ -1,0 +1,55 @@
+"""amlmock's own admin API (not part of Azure ML): inspect, seed and reset the fake's state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend.errors import ValidationError
+from ..backend.models import Workspace
+from .app import Call, Router
+from .wire import run_dto
+
+router = Router()
+
+ADMIN = "/amlmock/v1.0/admin"
+
+
+def _workspace_summary(workspace: Workspace, with_runs: bool) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "subscriptionId": workspace.subscription_id,
+        "resourceGroup": workspace.resource_group,
+        "name": workspace.name,
+        "location": workspace.location,
+        "workspaceId": workspace.workspace_id,
+        "experiments": [e.name for e in workspace.experiments.values()],
+    }
+    if with_runs:
+        summary["runs"] = [run_dto(run) for run in workspace.runs.values()]
+    return summary
+
+
+@router.route(ADMIN + "/state", "GET")
+def state(call: Call) -> dict[str, Any]:
+    """Every workspace with its experiments (and runs, unless ``?runs=false``)."""
+    with_runs = call.request.args.get("runs", "true").lower() != "false"
+    with call.backend.lock:
+        return {"workspaces": [_workspace_summary(ws, with_runs) for ws in call.backend.workspaces.values()]}
+
+
+@router.route(ADMIN + "/workspaces", "POST")
+def create_workspace(call: Call) -> dict[str, Any]:
+    """Create a workspace: ``{subscriptionId, resourceGroup, name[, location]}``."""
+    body = call.json_object()
+    missing = [key for key in ("subscriptionId", "resourceGroup", "name") if not isinstance(body.get(key), str) or not body[key]]
+    if missing:
+        raise ValidationError(f"Missing or empty: {', '.join(missing)}", target=missing[0])
+    location = body.get("location") or "eastus"
+    workspace = call.backend.create_workspace(body["subscriptionId"], body["resourceGroup"], body["name"], location)
+    return _workspace_summary(workspace, with_runs=False)
+
+
+@router.route(ADMIN + "/reset", "POST")
+def reset(call: Call) -> dict[str, Any]:
+    """Forget every workspace, experiment and run."""
+    call.backend.reset()
+    return {"workspaces": []}

@@ -1,0 +1,67 @@
+"""``amlmock serve``: the fake service over HTTP, moto_server style."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Sequence
+
+from .api import create_app
+from .backend.service import Backend
+from .backend.store import SqliteStore
+from .defaults import DEFAULT_SUBSCRIPTION
+from .execution.supervisor import stop_local_runs
+from .transports.server import LoopbackServer
+
+
+@dataclass(frozen=True)
+class WorkspaceSpec:
+    """A workspace to create at start-up."""
+
+    name: str
+    resource_group: str
+    subscription_id: str = DEFAULT_SUBSCRIPTION
+
+
+def pair_workspaces(names: Sequence[str], groups: Sequence[str], subscriptions: Sequence[str]) -> list[WorkspaceSpec]:
+    """``--workspace A --resource-group G [--subscription-id S]`` repeated: one spec per workspace."""
+    if len(names) != len(groups):
+        raise ValueError("every --workspace needs its --resource-group (give them in pairs)")
+    if subscriptions and len(subscriptions) not in (1, len(names)):
+        raise ValueError("give one --subscription-id for all workspaces, or one per workspace")
+    subs = list(subscriptions) * len(names) if len(subscriptions) == 1 else list(subscriptions)
+    return [
+        WorkspaceSpec(name, group, subs[i] if subs else DEFAULT_SUBSCRIPTION)
+        for i, (name, group) in enumerate(zip(names, groups))
+    ]
+
+
+def serve(host: str, port: int, workspaces: Sequence[WorkspaceSpec], state: str | None) -> int:
+    """Serve until SIGINT or SIGTERM; returns the exit code."""
+    backend = Backend()
+    store = SqliteStore(state) if state else None
+    if store is not None:
+        store.load_into(backend)
+    for spec in workspaces:
+        backend.create_workspace(spec.subscription_id, spec.resource_group, spec.name)
+    if store is not None:
+        store.save(backend)
+    app = create_app(backend, after_change=store.save if store else None, self_hosted=True)
+    server = LoopbackServer(app, host, port).start()
+    print(f"amlmock serving on {server.url}", flush=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"amlmock: warning: listening on {host}, not only on loopback", file=sys.stderr, flush=True)
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    while not stopped.wait(0.5):
+        pass
+    canceled = stop_local_runs(backend)
+    server.stop()
+    if store is not None:
+        store.save(backend)
+        store.close()
+    print(f"amlmock stopped ({len(canceled)} local runs canceled)", flush=True)
+    return 0
