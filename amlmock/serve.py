@@ -49,13 +49,13 @@ def serve(host: str, port: int, workspaces: Sequence[WorkspaceSpec], state: str 
     if store is not None:
         store.save(backend)
     app = create_app(backend, after_change=store.save if store else None, self_hosted=True)
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
     server = LoopbackServer(app, host, port).start()
     print(f"amlmock serving on {server.url}", flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"amlmock: warning: listening on {host}, not only on loopback", file=sys.stderr, flush=True)
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
     while not stopped.wait(0.5):
         pass
     canceled = stop_local_runs(backend)

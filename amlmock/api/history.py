@@ -138,11 +138,12 @@ def get_run_details(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/runs/<run_id>/tags", "DELETE")
 def delete_tags(call: Call, **names: str) -> dict[str, Any]:
     """R9: the body is a JSON array of tag names."""
-    _, run = _run(call, names)
+    workspace, experiment = _experiment(call, names)
+    run = call.backend.get_run(workspace, names["run_id"], experiment)
     keys = call.json(default=[])
     if not isinstance(keys, list):
         raise ValidationError("The body must be a JSON array of tag names", target="body")
-    return run_dto(call.backend.remove_tags(run, keys))
+    return run_dto(call.backend.remove_tags(experiment, run, keys))
 
 
 @router.route(BY_NAME + "/runs/<run_id>/events", "POST")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .index import RunIndex
 from .query import MISSING
 
 DEFAULT_USER = {
@@ -107,7 +108,7 @@ class Artifact:
         return f"{self.origin}/{self.container}/{self.path}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Run:
     """A run and everything the service keeps about it."""
 
@@ -196,6 +197,7 @@ class Experiment:
     tags: dict[str, str | None] = field(default_factory=dict)
     archived_time: datetime | None = None
     run_ids: list[str] = field(default_factory=list)
+    index: RunIndex = field(default_factory=RunIndex)
 
     def filter_value(self, name: str) -> object:
         """Field lookup for experiment list filters."""

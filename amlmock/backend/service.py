@@ -214,7 +214,7 @@ class Backend:
             return self._create_run(workspace, experiment, run_id, body)
         if existing.experiment_id != experiment.experiment_id:
             raise ConflictError(f"Run {run_id!r} already exists in another experiment", target="runId")
-        self._update_run(existing, body)
+        self._update_run(experiment, existing, body)
         return existing
 
     @locked
@@ -259,17 +259,22 @@ class Backend:
         _apply_fields(run, fields)
         workspace.runs[run_id] = run
         experiment.run_ids.append(run_id)
+        experiment.index.add_run(run_id, run.root_run_id)
+        experiment.index.update("Tags/", run_id, {}, tags)
+        experiment.index.update("Properties/", run_id, {}, properties)
         if parent:
             parent.children.append(run_id)
         return run
 
-    def _update_run(self, run: Run, body: Mapping[str, Any]) -> None:
+    def _update_run(self, experiment: Experiment, run: Run, body: Mapping[str, Any]) -> None:
         fields = _validated_fields(body)
         tags = _validated_map("tags", run.tags, body.get("tags"), limits.MAX_TAGS)
         properties = _validated_properties(run.properties, body.get("properties"))
         if body.get("parentRunId") not in (None, run.parent_run_id):
             raise ValidationError(f"The parent of run {run.run_id!r} cannot be changed", target="parentRunId")
         _apply_fields(run, fields)
+        experiment.index.update("Tags/", run.run_id, run.tags, tags)
+        experiment.index.update("Properties/", run.run_id, run.properties, properties)
         run.tags = tags
         run.properties = properties
 
@@ -306,12 +311,14 @@ class Backend:
         return run
 
     @locked
-    def remove_tags(self, run: Run, keys: Iterable[str]) -> Run:
+    def remove_tags(self, experiment: Experiment, run: Run, keys: Iterable[str]) -> Run:
         """Delete tags; keys that are not set are ignored."""
         keys = list(keys)
         if not all(isinstance(key, str) for key in keys):
             raise ValidationError("Tag names to delete must be strings", target="tags")
-        run.tags = {k: v for k, v in run.tags.items() if k not in keys}
+        remaining = {k: v for k, v in run.tags.items() if k not in keys}
+        experiment.index.update("Tags/", run.run_id, run.tags, remaining)
+        run.tags = remaining
         return run
 
     @locked
@@ -356,7 +363,10 @@ class Backend:
         """Runs of the experiment (or the workspace) matching the OData filter, one page."""
         order = parse_orderby(orderby, RUN_ORDER_FIELDS, DEFAULT_RUN_ORDER)
         predicate = parse_filter(filter_text, is_run_filter_field) if filter_text else None
-        run_ids = experiment.run_ids if experiment is not None else list(workspace.runs)
+        narrowed = experiment.index.candidates(predicate) if experiment is not None and predicate is not None else None
+        run_ids: Iterable[str] = (
+            narrowed if narrowed is not None else experiment.run_ids if experiment is not None else workspace.runs
+        )
         candidates = (workspace.runs[run_id] for run_id in run_ids)
         matches = [run for run in candidates if predicate is None or evaluate(predicate, run)]
         return _keyset_page(matches, order, token, top)
