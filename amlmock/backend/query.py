@@ -3,7 +3,9 @@
 The SDK writes keys raw (spaces and dots included) and wraps values in double quotes without
 escaping them, e.g. ``((Tags/k eq "va"l") and (Status eq Completed))``. The parser therefore
 treats a double quote as closing a literal only where the literal can end: before ``)``,
-`` and ``, `` or `` or the end of the text. Anything else is a clear ``ValidationError``.
+`` and ``, `` or `` or the end of the text. Where the text allows more than one reading (a key
+holding `` eq ``, a value holding ``" and "`` or ``")``), the first reading that parses as a
+whole wins: earliest operator, earliest closing quote. Anything else is a clear ``ValidationError``.
 """
 
 from __future__ import annotations
@@ -11,17 +13,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Protocol, Union
+from typing import Callable, Protocol, TypeVar, Union
 
 from .errors import ValidationError
 
 OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le")
-_OPERATOR = re.compile(r" (eq|ne|gt|ge|lt|le) ")
+_OPERATOR = re.compile(r" (?=(eq|ne|gt|ge|lt|le) )")  # a lookahead, so "k eq eq x" yields both
 _CLOSING_QUOTE = re.compile(r'"(?=\s*(\)|$| and | or ))')
 _BARE_LITERAL = re.compile(r"[^\s()]+")
 _CONNECTIVE = re.compile(r"\s*(and|or)\s+")
 
+_ATOM_BOUNDARY = re.compile(r"\)\s*(and|or)\s+\(")  # ") and (": only a first reading may span one
+_MAX_PARSE_ATTEMPTS = 256
+
 MISSING = object()
+T = TypeVar("T")
 
 
 class Filterable(Protocol):
@@ -53,10 +59,18 @@ Node = Union[Comparison, BoolOp]
 
 
 class _Parser:
-    def __init__(self, text: str, fields: Callable[[str], bool]) -> None:
+    def __init__(self, text: str, fields: Callable[[str], bool], plan: list[int]) -> None:
         self.text = text
         self.pos = 0
         self.known_field = fields
+        self.plan = plan  # the alternative to take at each choice point, in the order met
+        self.met: list[int] = []  # how many alternatives each choice point met had
+
+    def choose(self, count: int) -> int:
+        """Pick one of ``count`` readings: the planned one, else the first."""
+        index = len(self.met)
+        self.met.append(count)
+        return self.plan[index] if index < len(self.plan) else 0
 
     def fail(self, why: str) -> ValidationError:
         return ValidationError(
@@ -108,21 +122,25 @@ class _Parser:
         return self.comparison()
 
     def comparison(self) -> Node:
-        match = _OPERATOR.search(self.text, self.pos)
-        if not match:
+        operators = list(_OPERATOR.finditer(self.text, self.pos))
+        if not operators:
             raise self.fail("expected '<field> eq|ne|gt|ge|lt|le <value>'")
-        field = self.text[self.pos:match.start()].strip()
-        if not self.known_field(field):
-            raise self.fail(f"unsupported field {field!r}")
-        self.pos = match.end()
+        fields = [(_field_name(self.text[self.pos:m.start()]), m) for m in operators]
+        readings = _plausible([(f, m) for f, m in fields if self.known_field(f)], lambda reading: reading[0])
+        if not readings:
+            raise self.fail(f"unsupported field {fields[0][0]!r}")
+        field, match = readings[self.choose(len(readings))]
+        self.pos = match.start() + len(match.group(1)) + 2
         return Comparison(field, match.group(1), self.literal())
 
     def literal(self) -> str | None:
         if self.text.startswith('"', self.pos):
-            closing = _CLOSING_QUOTE.search(self.text, self.pos + 1)
-            if not closing:
+            start = self.pos + 1
+            ends = _plausible(list(_CLOSING_QUOTE.finditer(self.text, start)), lambda m: self.text[start:m.start()])
+            if not ends:
                 raise self.fail("unterminated string")
-            value = self.text[self.pos + 1:closing.start()]
+            closing = ends[self.choose(len(ends))]
+            value = self.text[start:closing.start()]
             self.pos = closing.end()
             return value
         match = _BARE_LITERAL.match(self.text, self.pos)
@@ -132,9 +150,47 @@ class _Parser:
         return None if match.group(0) == "null" else match.group(0)
 
 
+def _plausible(readings: list[T], text_of: Callable[[T], str]) -> list[T]:
+    """The first reading, then the others whose text does not span a ``) and (`` between atoms:
+    those would turn a bad filter (an unknown field, say) into a silent non-match."""
+    return readings[:1] + [r for r in readings[1:] if not _ATOM_BOUNDARY.search(text_of(r))]
+
+
+def _field_name(text: str) -> str:
+    """The field before an operator. A key after ``/`` is kept verbatim: the SDK writes
+    ``Tags/<key> eq`` with the raw key, so ``"t "`` arrives as ``Tags/t  eq`` and must stay ``t ``."""
+    text = text.lstrip()
+    return text if "/" in text else text.rstrip()
+
+
 def parse_filter(text: str, known_field: Callable[[str], bool]) -> Node:
-    """Parse ``text``; ``known_field`` says which field names the collection supports."""
-    return _Parser(text, known_field).parse()
+    """Parse ``text``; ``known_field`` says which field names the collection supports.
+
+    The first attempt takes the first reading everywhere; when it fails, the other readings
+    are tried depth first (at most ``_MAX_PARSE_ATTEMPTS``), and the first error is reported.
+    """
+    plan: list[int] | None = []
+    first_error: ValidationError | None = None
+    attempts = 0
+    while plan is not None and attempts < _MAX_PARSE_ATTEMPTS:
+        attempts += 1
+        parser = _Parser(text, known_field, plan)
+        try:
+            return parser.parse()
+        except ValidationError as error:
+            first_error = first_error or error
+            plan = _next_plan(plan, parser.met)
+    assert first_error is not None
+    raise first_error
+
+
+def _next_plan(plan: list[int], met: list[int]) -> list[int] | None:
+    """The next untried combination of readings (the last choice point moves first), or None."""
+    taken = [plan[i] if i < len(plan) else 0 for i in range(len(met))]
+    for index in range(len(met) - 1, -1, -1):
+        if taken[index] + 1 < met[index]:
+            return taken[:index] + [taken[index] + 1]
+    return None
 
 
 def _as_comparable(value: object) -> object:

@@ -25,6 +25,13 @@ def sdk_workspace(workspace: Workspace) -> SdkWorkspace:
     )
 
 
+def _flush_metric_queues(run: Any, timeout_seconds: int) -> None:
+    metrics = run._client.metrics
+    for queue in (metrics._task_queue_internal, metrics._task_queue_v2_internal):
+        if queue is not None:
+            queue.flush(metrics.identity, timeout_seconds=timeout_seconds)
+
+
 class RunTracker:
     """Remembers the SDK ``Run`` objects and background daemons created while the mock is active.
 
@@ -63,9 +70,13 @@ class RunTracker:
         self.daemons.clear()
 
     def flush(self, timeout_seconds: int = 30) -> None:
-        """Send every metric still queued in a run's background thread."""
+        """Send every metric still queued in a run's background queues.
+
+        Only queues that exist are flushed: ``Run.flush()`` would create two timer daemons and
+        make an HTTP call for every Run object, including the many that never logged anything.
+        """
         for run in list(self.runs):
             try:
-                run.flush(timeout_seconds=timeout_seconds)
+                _flush_metric_queues(run, timeout_seconds)
             except Exception as error:  # a run whose flush fails must not hide the others
                 log.warning("amlmock could not flush run %s: %s", getattr(run, "id", "?"), error)
