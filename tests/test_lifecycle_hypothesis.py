@@ -36,7 +36,6 @@ from hypothesis.stateful import (
 
 from amlmock import mock_aml
 from amlmock.backend.lifecycle import EVENT_PREFIX
-from tests.sdk_daemons import sdk_daemons_stopped
 
 MAX_RUNS = 5
 TERMINAL = ("Completed", "Failed", "Canceled")
@@ -98,7 +97,6 @@ class LifecycleMachine(RuleBasedStateMachine):
         super().__init__()
         self.cleanup = ExitStack()
         try:
-            self.cleanup.enter_context(sdk_daemons_stopped())  # closes last, after the mock's final flush
             self.aml = self.cleanup.enter_context(mock_aml())
             self.experiment = Experiment(self.aml.workspace(), "lifecycle-hypothesis")
         except BaseException:

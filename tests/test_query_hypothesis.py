@@ -37,7 +37,6 @@ from amlmock.backend.lifecycle import EVENT_PREFIX
 from amlmock.backend.models import Run as FakeRun
 from amlmock.backend.models import is_run_filter_field
 from amlmock.backend.query import parse_filter
-from tests.sdk_daemons import sdk_daemons_stopped
 
 Mapping = dict[str, Optional[str]]
 Filter = Union[None, str, Mapping]
@@ -178,7 +177,7 @@ def build_through_sdk(aml: AmlMock, specs: list[RunSpec]) -> Built:
 @SETTINGS
 @given(specs=forests(), data=st.data())
 def test_get_runs_and_run_list_match_the_model(specs: list[RunSpec], data: st.DataObject) -> None:
-    with sdk_daemons_stopped(), mock_aml() as aml:
+    with mock_aml() as aml:
         built = build_through_sdk(aml, specs)
         exp = built.experiment
         for _ in range(3):
@@ -201,7 +200,7 @@ def test_get_runs_and_run_list_match_the_model(specs: list[RunSpec], data: st.Da
 @SETTINGS
 @given(specs=forests(), data=st.data())
 def test_get_children_match_the_model(specs: list[RunSpec], data: st.DataObject) -> None:
-    with sdk_daemons_stopped(), mock_aml() as aml:
+    with mock_aml() as aml:
         built = build_through_sdk(aml, specs)
         for _ in range(3):
             index = data.draw(st.integers(0, len(specs) - 1), label="anchor")
@@ -240,7 +239,7 @@ AWKWARD = [
 
 @pytest.mark.parametrize(("key", "value"), AWKWARD, ids=[f"{k!r}={v!r}" for k, v in AWKWARD])
 def test_awkward_keys_and_values_are_found(key: str, value: str) -> None:
-    with sdk_daemons_stopped(), mock_aml() as aml:
+    with mock_aml() as aml:
         exp = Experiment(aml.workspace(), "awkward")
         wanted = exp.start_logging(snapshot_directory=None)
         other = exp.start_logging(snapshot_directory=None)
@@ -271,7 +270,7 @@ def test_other_readings_do_not_hide_a_bad_filter(text: str, fragment: str) -> No
 
 def test_paging_returns_every_run_once_newest_first() -> None:
     """1100 runs, seeded through the backend (creating runs with the SDK is covered above)."""
-    with sdk_daemons_stopped(), mock_aml() as aml:
+    with mock_aml() as aml:
         workspace = aml.create_workspace()
         exp = Experiment(aml.workspace(), "paging")
         fake_exp = aml.backend.create_experiment(workspace, "paging")
@@ -305,7 +304,7 @@ def test_paging_returns_every_run_once_newest_first() -> None:
 
 def test_runs_added_while_paging_do_not_shift_pages() -> None:
     """Runs that start while the SDK walks the pages neither repeat nor push out older runs."""
-    with sdk_daemons_stopped(), mock_aml() as aml:
+    with mock_aml() as aml:
         workspace = aml.create_workspace()
         exp = Experiment(aml.workspace(), "paging-live")
         fake_exp = aml.backend.create_experiment(workspace, "paging-live")
