@@ -263,7 +263,7 @@ class AmlMock:
             return {
                 name: [
                     next(iter(v.data.values())) if len(v.data) == 1 and name in v.data else dict(v.data)
-                    for v in series.values
+                    for v in series.read()
                 ]
                 for name, series in run.metrics.items()
             }

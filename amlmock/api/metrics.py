@@ -68,5 +68,5 @@ def get_metric(call: Call, **names: str) -> dict[str, Any]:
     series = call.backend.get_metric(run, body.get("metricName"))
     start = _offset(body.get("continuationToken"))
     end = start + VALUES_PER_PAGE
-    token = str(end) if end < len(series.values) else None
-    return metric_dto(series, series.values[start:end], token)
+    token = str(end) if end < len(series) else None
+    return metric_dto(series, series.read(start, end), token)

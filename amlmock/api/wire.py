@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..backend.errors import ServiceError
-from ..backend.models import Artifact, Experiment, MetricSeries, Run
+from ..backend.models import Artifact, Experiment, MetricSeries, MetricValue, Run
 
 COMPONENT = "amlmock"
 
@@ -101,14 +101,14 @@ def run_details_dto(run: Run) -> dict[str, Any]:
     }
 
 
-def metric_dto(series: MetricSeries, values: list[Any], continuation_token: str | None) -> dict[str, Any]:
+def metric_dto(series: MetricSeries, values: list[MetricValue], continuation_token: str | None) -> dict[str, Any]:
     """MetricV2Dto with one page of values."""
     return {
         "name": series.name,
         "columns": dict(series.columns),
         "properties": {"uxMetricType": series.ux_metric_type},
         "value": [
-            {"metricId": v.metric_id, "createdUtc": v.created_utc, "step": v.step, "data": dict(v.data)}
+            {"metricId": v.metric_id, "createdUtc": v.created_utc, "step": v.step, "data": v.data}
             for v in values
         ],
         "continuationToken": continuation_token,

@@ -1,48 +1,69 @@
 """Indexes that keep selective run queries fast however many runs an experiment holds.
 
 An index never decides a query: it narrows the runs to a superset of the answer, and the
-full filter is still evaluated on each candidate.
+full filter is still evaluated on each candidate. A posting holds a single run id as a plain
+string until a second run shares it (most tag values are unique: this halves the memory).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Mapping
+from typing import Mapping, Union
 
 from .query import BoolOp, Comparison, Node
 
-KEY_PRESENT = object()
 INDEXED_MAPS = ("Tags/", "Properties/")
+
+Posting = Union[str, set]
+
+
+def _add(postings: dict, key: object, run_id: str) -> None:
+    current = postings.get(key)
+    if current is None:
+        postings[key] = run_id
+    elif isinstance(current, str):
+        if current != run_id:
+            postings[key] = {current, run_id}
+    else:
+        current.add(run_id)
+
+
+def _discard(postings: dict, key: object, run_id: str) -> None:
+    current = postings.get(key)
+    if current == run_id:
+        del postings[key]
+    elif isinstance(current, set):
+        current.discard(run_id)
+        if len(current) == 1:
+            postings[key] = next(iter(current))
+
+
+def _ids(posting: Posting | None) -> set[str]:
+    if posting is None:
+        return set()
+    return {posting} if isinstance(posting, str) else set(posting)
 
 
 class RunIndex:
-    """Run ids by tag or property (key and value), and by root run, for one experiment."""
+    """Run ids by tag or property (key, then value), and by root run, for one experiment."""
 
     def __init__(self) -> None:
-        self.postings: defaultdict[tuple[str, str, object], set[str]] = defaultdict(set)
-        self.by_root: defaultdict[str, set[str]] = defaultdict(set)
+        self.values: dict[str, dict[str, dict[object, Posting]]] = {prefix: {} for prefix in INDEXED_MAPS}
+        self.by_root: dict[str, Posting] = {}
 
     def add_run(self, run_id: str, root_run_id: str) -> None:
         """Record a new run under its root."""
-        self.by_root[root_run_id].add(run_id)
+        _add(self.by_root, root_run_id, run_id)
 
     def update(self, prefix: str, run_id: str, before: Mapping[str, object], after: Mapping[str, object]) -> None:
         """Re-index the tags (``prefix`` ``Tags/``) or properties of one run after a change."""
+        keys = self.values[prefix]
         for key, value in before.items():
             if key not in after or after[key] != value:
-                self._discard((prefix, key, value), run_id)
-                if key not in after:
-                    self._discard((prefix, key, KEY_PRESENT), run_id)
+                _discard(keys.get(key, {}), value, run_id)
+                if not keys.get(key, True):
+                    del keys[key]
         for key, value in after.items():
-            self.postings[(prefix, key, value)].add(run_id)
-            self.postings[(prefix, key, KEY_PRESENT)].add(run_id)
-
-    def _discard(self, posting: tuple[str, str, object], run_id: str) -> None:
-        runs = self.postings.get(posting)
-        if runs is not None:
-            runs.discard(run_id)
-            if not runs:
-                del self.postings[posting]
+            _add(keys.setdefault(key, {}), value, run_id)
 
     def candidates(self, node: Node) -> set[str] | None:
         """A superset of the runs that can match ``node``, or None when the index cannot narrow it."""
@@ -55,11 +76,14 @@ class RunIndex:
 
     def _comparison_candidates(self, node: Comparison) -> set[str] | None:
         if node.field == "RootRunId" and node.op == "eq" and node.literal is not None:
-            return set(self.by_root.get(node.literal, ()))
+            return _ids(self.by_root.get(node.literal))
         prefix = next((p for p in INDEXED_MAPS if node.field.startswith(p)), None)
         if prefix is None:
             return None
-        key = node.field[len(prefix):]
-        value: object = node.literal if node.op == "eq" else KEY_PRESENT
-        return set(self.postings.get((prefix, key, value), ()))
-
+        by_value = self.values[prefix].get(node.field[len(prefix):], {})
+        if node.op == "eq":
+            return _ids(by_value.get(node.literal))
+        found: set[str] = set()  # any other comparison needs the key to exist
+        for posting in by_value.values():
+            found |= _ids(posting)
+        return found

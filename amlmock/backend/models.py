@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import uuid
+from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Mapping
 
 from .index import RunIndex
 from .query import MISSING
@@ -60,37 +62,75 @@ def parse_time(text: str) -> datetime:
 _ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})?$")
 
 
-@dataclass
+@dataclass(frozen=True)
 class MetricValue:
-    """One logged row of a metric; ``created_utc`` is kept as the client sent it."""
+    """One logged row of a metric, as it is read back."""
 
     metric_id: str
     created_utc: str
     step: int | None
     data: dict[str, Any]
-    arrival: int
-    logged_at: datetime = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.logged_at = parse_time(self.created_utc)
 
 
-@dataclass
 class MetricSeries:
-    """All values logged under one metric name, kept in logging order."""
+    """All values logged under one metric name, in logging order.
 
-    name: str
-    columns: dict[str, str]
-    ux_metric_type: str | None
-    values: list[MetricValue] = field(default_factory=list)
+    Stored column-wise to stay small (the service may hold millions of values): client times
+    as floats, metric ids as 16 bytes, and a single-column row as its bare value.
+    """
 
-    def add(self, value: MetricValue) -> None:
-        """Insert by the client's timestamp, so out-of-order batches still read back in logging order."""
-        key = (value.logged_at, value.arrival)
-        index = len(self.values)
-        while index > 0 and (self.values[index - 1].logged_at, self.values[index - 1].arrival) > key:
-            index -= 1
-        self.values.insert(index, value)
+    __slots__ = ("name", "columns", "ux_metric_type", "_times", "_ids", "_steps", "_cells")
+
+    def __init__(self, name: str, columns: dict[str, str], ux_metric_type: str | None) -> None:
+        self.name = name
+        self.columns = columns
+        self.ux_metric_type = ux_metric_type
+        self._times = array("d")
+        self._ids: list[bytes | str] = []
+        self._steps: list[int | None] = []
+        self._cells: list[Any] = []
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def add(self, metric_id: str, created_utc: str, step: int | None, data: dict[str, Any]) -> None:
+        """Insert by the client's timestamp, so out-of-order batches still read back in logging order
+        (rows with equal times keep their arrival order)."""
+        logged_at = parse_time(created_utc).timestamp()
+        index = len(self._times)
+        if index and self._times[-1] > logged_at:
+            index = bisect.bisect_right(self._times, logged_at)
+        self._times.insert(index, logged_at)
+        self._ids.insert(index, _compact_id(metric_id))
+        self._steps.insert(index, step)
+        single = len(data) == 1 and self.name in data and not isinstance(data[self.name], (dict, list))
+        self._cells.insert(index, data[self.name] if single else dict(data))
+
+    def read(self, start: int = 0, end: int | None = None) -> list[MetricValue]:
+        """Rows ``start`` to ``end`` in logging order."""
+        return [
+            MetricValue(_full_id(self._ids[i]), _time_text(self._times[i]), self._steps[i], self._row(i))
+            for i in range(start, min(len(self), len(self) if end is None else end))
+        ]
+
+    def _row(self, index: int) -> dict[str, Any]:
+        cell = self._cells[index]
+        return dict(cell) if isinstance(cell, dict) else {self.name: cell}
+
+
+def _compact_id(metric_id: str) -> bytes | str:
+    try:
+        return uuid.UUID(metric_id).bytes
+    except (ValueError, TypeError, AttributeError):
+        return metric_id
+
+
+def _full_id(stored: bytes | str) -> str:
+    return str(uuid.UUID(bytes=stored)) if isinstance(stored, bytes) else stored
+
+
+def _time_text(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass
@@ -119,7 +159,7 @@ class Run:
     root_run_id: str
     parent_run_id: str | None
     created_utc: datetime
-    created_by: dict[str, str]
+    created_by: Mapping[str, str]
     data_container_id: str
     status: str = "NotStarted"
     name: str | None = None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import itertools
 import json
 import threading
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from .models import (
     Artifact,
     Experiment,
     MetricSeries,
-    MetricValue,
     Run,
     Snapshot,
     StatusEvent,
@@ -89,7 +87,6 @@ class Backend:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.workspaces: dict[tuple[str, str, str], Workspace] = {}
-        self._arrivals = itertools.count()
 
     # ----------------------------------------------------------------- workspaces
     @locked
@@ -251,7 +248,7 @@ class Backend:
             root_run_id=parent.root_run_id if parent else run_id,
             parent_run_id=parent.run_id if parent else None,
             created_utc=utcnow(),
-            created_by=dict(DEFAULT_USER),
+            created_by=DEFAULT_USER,  # shared: the fake has one user, and nothing mutates it
             data_container_id=container,
             tags=tags,
             properties=properties,
@@ -436,13 +433,10 @@ class Backend:
             series.columns.update(columns)
         for row in rows:
             series.add(
-                MetricValue(
-                    metric_id=row.get("metricId") or new_id(),
-                    created_utc=row.get("createdUtc") or timestamp_text(utcnow()),
-                    step=row.get("step"),
-                    data=dict(row["data"]),
-                    arrival=next(self._arrivals),
-                )
+                str(row.get("metricId") or new_id()),
+                row.get("createdUtc") or timestamp_text(utcnow()),
+                row.get("step"),
+                row["data"],
             )
 
     @locked

@@ -1,4 +1,4 @@
-"""SDK settings made test-friendly while the mock is active: no slow back-off, private caches."""
+"""SDK settings made fast and test-friendly (for the mock and ``amlmock az``): no slow back-off, private caches."""
 
 from __future__ import annotations
 
@@ -38,13 +38,20 @@ def _fast_retry_init(policy: Any) -> None:
     policy.policy.backoff_factor = 0
 
 
-def tune_sdk(stack: ExitStack, home: str) -> None:
-    """Until ``stack`` closes: zero back-off, fast ``wait_for_completion`` and flush polls, and the SDK's
-    caches (``~/.azureml``) and local-run folders (``$TMPDIR/azureml_runs``) under ``home``."""
+def speed_up_sdk(stack: ExitStack) -> None:
+    """Until ``stack`` closes: zero back-off between retries, fast ``wait_for_completion`` and flush polls."""
     for name in ("DEFAULT_BACKOFF", "DEFAULT_500_BACKOFF", "DEFAULT_503_BACKOFF", "DEFAULT_SHORT_BACKOFF"):
         stack.enter_context(mock.patch.object(clientbase, name, 0))
     stack.enter_context(mock.patch.object(msrest_requests.ClientRetryPolicy, "__init__", _fast_retry_init))
     stack.enter_context(mock.patch.object(task_queue, "time", _FastPollingTime))
+    stack.enter_context(mock.patch.object(sdk_run.Run, "_WAIT_COMPLETION_POLLING_INTERVAL_MIN", WAIT_POLL_SECONDS))
+    stack.enter_context(mock.patch.object(sdk_run.Run, "_WAIT_COMPLETION_POLLING_INTERVAL_MAX", WAIT_POLL_SECONDS))
+
+
+def tune_sdk(stack: ExitStack, home: str) -> None:
+    """Until ``stack`` closes: ``speed_up_sdk``, and the SDK's caches (``~/.azureml``) and
+    local-run folders (``$TMPDIR/azureml_runs``) under ``home``."""
+    speed_up_sdk(stack)
     discovery_cache = os.path.join(home, ".azureml", ".discovery")
     init = service_discovery.CachedServiceDiscovery.__init__
     stack.enter_context(mock.patch.object(init, "__defaults__", (discovery_cache,)))
@@ -52,8 +59,6 @@ def tune_sdk(stack: ExitStack, home: str) -> None:
     temp = os.path.join(home, "tmp")
     os.makedirs(temp)
     stack.enter_context(mock.patch.object(tempfile, "tempdir", temp))
-    stack.enter_context(mock.patch.object(sdk_run.Run, "_WAIT_COMPLETION_POLLING_INTERVAL_MIN", WAIT_POLL_SECONDS))
-    stack.enter_context(mock.patch.object(sdk_run.Run, "_WAIT_COMPLETION_POLLING_INTERVAL_MAX", WAIT_POLL_SECONDS))
 
 
 @contextmanager
