@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -564,7 +565,7 @@ def _validated_map(what: str, current: Mapping[str, Any], update: Any, max_entri
         raise ValidationError(f"{what} must be an object of strings", target=what)
     merged = {**current, **update}
     limits.check_string_map(what, merged, max_entries=max_entries)
-    return merged
+    return {sys.intern(key): value for key, value in merged.items()}  # keys repeat across runs: store each once
 
 
 def _validated_properties(current: Mapping[str, Any], update: Any) -> dict[str, Any]:
