@@ -114,3 +114,13 @@ def test_the_sdk_surfaces_query_errors(aml_experiment):
         list(Run.list(aml_experiment, status="Running )"))
     assert caught.value.response.status_code == 400
     assert "unexpected text" in str(caught.value)
+
+
+def test_run_number_compares_as_a_number(aml, aml_experiment):
+    runs = [aml_experiment.start_logging(snapshot_directory=None) for _ in range(12)]
+    response = raw("POST", query_url(aml, aml_experiment.name), json={"filter": "RunNumber gt 9"})
+    assert sorted(r["runNumber"] for r in response.json()["value"]) == [10, 11, 12]
+    bad = raw("POST", query_url(aml, aml_experiment.name), json={"filter": "RunNumber gt nine"})
+    assert bad.status_code == 400 and "as a number" in bad.json()["error"]["message"]
+    for run in runs:
+        run.complete()

@@ -193,17 +193,26 @@ def _next_plan(plan: list[int], met: list[int]) -> list[int] | None:
     return None
 
 
-def _as_comparable(value: object) -> object:
-    if isinstance(value, datetime):
-        return value
-    return str(value)
-
-
 def _parse_datetime(literal: str) -> datetime | None:
     try:
         return datetime.fromisoformat(literal.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _typed_literal(actual: object, literal: str) -> object:
+    """The literal read as the field's type: a date-time, a number, or text."""
+    if isinstance(actual, datetime):
+        parsed = _parse_datetime(literal)
+        if parsed is None:
+            raise ValidationError(f"amlmock cannot read {literal!r} as a date-time", target="filter")
+        return parsed
+    if isinstance(actual, int) and not isinstance(actual, bool):
+        try:
+            return int(literal)
+        except ValueError:
+            raise ValidationError(f"amlmock cannot read {literal!r} as a number", target="filter") from None
+    return literal
 
 
 def _compare(actual: object, op: str, literal: str | None) -> bool:
@@ -212,12 +221,8 @@ def _compare(actual: object, op: str, literal: str | None) -> bool:
     if literal is None or actual is None:
         same = actual is None and literal is None
         return same if op == "eq" else (not same if op == "ne" else False)
-    expected: object = literal
-    if isinstance(actual, datetime):
-        expected = _parse_datetime(literal)
-        if expected is None:
-            raise ValidationError(f"amlmock cannot read {literal!r} as a date-time", target="filter")
-    left = _as_comparable(actual)
+    expected = _typed_literal(actual, literal)
+    left = actual if isinstance(expected, (datetime, int)) else str(actual)
     if op == "eq":
         return left == expected
     if op == "ne":
