@@ -19,6 +19,7 @@ from azureml.core import Workspace as SdkWorkspace
 
 from .api import create_app
 from .api.app import regional_base
+from .api.faults import FaultInjector
 from .backend.errors import NotFoundError
 from .backend.lifecycle import EVENT_PREFIX, is_terminal
 from .backend.models import Artifact, Experiment, Run, Workspace
@@ -139,6 +140,14 @@ class AmlMock:
             server, self._server = self._server, None
         if server is not None:
             server.stop()
+
+    @property
+    def faults(self) -> FaultInjector:
+        """Fault injection for this fake: ``aml.faults.add(operation="query_runs", status=429, times=2)``.
+
+        Faults last until ``aml.faults.clear()`` or the end of the mock (each test's ``aml`` is new).
+        """
+        return self.app.faults
 
     # ------------------------------------------------------------------ workspaces
     def create_workspace(

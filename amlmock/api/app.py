@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 from ..backend.errors import AuthenticationError, InternalError, NotImplementedByFake, ServiceError, ValidationError
 from ..backend.models import Workspace
 from ..backend.service import Backend
+from .faults import ConnectionDropped, FaultInjector
 from .wire import error_body
 
 log = logging.getLogger("amlmock")
@@ -57,6 +58,11 @@ class RouteTable:
 
     url_map: Map
     public: frozenset[Handler]
+
+    @property
+    def operations(self) -> frozenset[str]:
+        """The handler names: what fault injection calls an operation."""
+        return frozenset(rule.endpoint.__name__ for rule in self.url_map.iter_rules())
 
 
 @dataclass
@@ -154,18 +160,25 @@ class ServiceApp:
         self.loopback = loopback
         self.after_change = after_change
         self.self_hosted = self_hosted
+        self.faults = FaultInjector(routes.operations)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         response = self.handle(Request(environ))
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
-        """Route one request; every failure becomes a service-shaped error response."""
+        """Route one request; every failure becomes a service-shaped error response.
+
+        An injected fault may raise ``ConnectionDropped``, which the transport turns into a dropped connection.
+        """
         try:
             handler, values = self.routes.url_map.bind_to_environ(request.environ).match()
         except HTTPException:
-            return self.not_implemented(request)
+            handler, values = None, {}
         try:
+            self.faults.apply(handler.__name__ if handler else None, request.method, request.path)
+            if handler is None:
+                return self.not_implemented(request)
             if handler not in self.routes.public:
                 _require_bearer_token(request)
             result = handler(Call(self.backend, request, self.loopback, self.self_hosted), **values)
@@ -173,6 +186,8 @@ class ServiceApp:
                 self.after_change(self.backend)
         except ServiceError as error:
             return json_response(error_body(error), error.status)
+        except ConnectionDropped:
+            raise
         except Exception as error:  # a bug in the fake: say so, never crash the server
             log.exception("amlmock failed on %s %s", request.method, request.url)
             failure = InternalError(f"amlmock failed on {request.method} {request.path}: {error!r}")

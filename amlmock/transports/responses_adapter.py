@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+import requests
 import responses
 from requests import PreparedRequest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from ..api.faults import ConnectionDropped
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 ANY_URL = re.compile(r".*")
@@ -40,7 +43,10 @@ def wsgi_callback(app: WSGIApp) -> Callable[[PreparedRequest], tuple[int, dict[s
             environ = builder.get_environ()
         finally:
             builder.close()
-        app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
+        try:
+            app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
+        except ConnectionDropped as dropped:
+            raise requests.exceptions.ConnectionError(str(dropped)) from None
         try:
             content = b"".join(app_iter)
         finally:
