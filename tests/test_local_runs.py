@@ -170,3 +170,19 @@ def test_leaving_the_mock_stops_a_failed_runs_script_too(project, tmp_path, monk
         record = aml.run(run.id)
     assert record.status == "Failed"
     assert not alive(int(pid_file.read_text()))
+
+
+def test_a_run_token_only_works_for_its_own_workspace(aml):
+    import requests
+
+    from amlmock.tokens import run_token
+
+    home = aml.create_workspace("home", "rg", "sub")
+    other = aml.create_workspace("other", "rg", "sub")
+    token = run_token("some-run", home.workspace_id)[0]
+    headers = {"Authorization": "Bearer " + token}
+    ok = requests.get(f"{aml.server_url}/history/v1.0{home.arm_id}/experiments/x", headers=headers, timeout=5)
+    refused = requests.get(f"{aml.server_url}/history/v1.0{other.arm_id}/experiments/x", headers=headers, timeout=5)
+    assert ok.status_code == 404  # allowed in: the experiment just does not exist
+    assert refused.status_code == 403
+    assert refused.json()["error"]["innerError"]["code"] == "AuthorizationFailed"

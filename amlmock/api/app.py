@@ -15,9 +15,17 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..backend.errors import AuthenticationError, InternalError, NotImplementedByFake, ServiceError, ValidationError
+from ..backend.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    InternalError,
+    NotImplementedByFake,
+    ServiceError,
+    ValidationError,
+)
 from ..backend.models import Workspace
 from ..backend.service import Backend
+from ..tokens import token_workspace
 from .faults import ConnectionDropped, FaultInjector
 from .wire import error_body
 
@@ -117,10 +125,21 @@ def regional_base(location: str) -> str:
     return f"https://{location}.api.azureml.ms"
 
 
-def _require_bearer_token(request: Request) -> None:
+def _bearer_token(request: Request) -> str:
     scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError(f"{request.method} {request.path} needs an 'Authorization: Bearer <token>' header")
+    return token.strip()
+
+
+def _check_token_scope(backend: Backend, token: str, values: dict[str, str]) -> None:
+    """A run token (limited to its run's workspace) is refused on any other workspace."""
+    scope = token_workspace(token)
+    if scope is None or "workspace_name" not in values:
+        return
+    workspace = backend.get_workspace(values["subscription_id"], values["resource_group"], values["workspace_name"])
+    if workspace.workspace_id != scope:
+        raise AuthorizationError(f"This run token is not valid for workspace {workspace.name!r}")
 
 
 def _is_loopback(host: str) -> bool:
@@ -180,7 +199,7 @@ class ServiceApp:
             if handler is None:
                 return self.not_implemented(request)
             if handler not in self.routes.public:
-                _require_bearer_token(request)
+                _check_token_scope(self.backend, _bearer_token(request), values)
             result = handler(Call(self.backend, request, self.loopback, self.self_hosted), **values)
             if self.after_change is not None and request.method not in SAFE_METHODS:
                 self.after_change(self.backend)

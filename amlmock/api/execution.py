@@ -46,7 +46,7 @@ def start_local_run(call: Call, **names: str) -> Response:
         experiment=experiment.name,
         run_id=run.run_id,
         container=run.data_container_id,
-        token=run_token(run.run_id)[0],
+        token=run_token(run.run_id, workspace.workspace_id)[0],
         configuration=configuration,
         context_environment=run_environment(workspace, run, service_url),
     )

@@ -232,7 +232,7 @@ def wait_for_metrics(call: Call, **names: str) -> Response:
 @router.route(BY_ID + "/runs/<run_id>/token", "GET")
 def refresh_token(call: Call, **names: str) -> dict[str, Any]:
     """R13: a fresh run token."""
-    _, run = _run(call, names)
-    token, expiry = run_token(run.run_id)
+    workspace, run = _run(call, names)
+    token, expiry = run_token(run.run_id, workspace.workspace_id)
     return {"token": token, "expiryTimeUtc": timestamp(expiry)}
 

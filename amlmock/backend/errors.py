@@ -44,6 +44,13 @@ class AuthenticationError(ServiceError):
     inner_code = "AuthenticationFailed"
 
 
+class AuthorizationError(ServiceError):
+    """The token is valid but not for this resource."""
+
+    status = 403
+    inner_code = "AuthorizationFailed"
+
+
 class ConflictError(ServiceError):
     """The request conflicts with the current state (e.g. a duplicate run id elsewhere)."""
 

@@ -8,7 +8,7 @@ from ..tokens import run_token
 
 def run_environment(workspace: Workspace, run: Run, service_base: str) -> dict[str, str]:
     """The variables that make ``Run.get_context()`` return ``run`` instead of an offline run."""
-    token, expiry = run_token(run.run_id)
+    token, expiry = run_token(run.run_id, workspace.workspace_id)
     return {
         "AZUREML_ARM_SUBSCRIPTION": workspace.subscription_id,
         "AZUREML_ARM_RESOURCEGROUP": workspace.resource_group,
