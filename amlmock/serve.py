@@ -34,7 +34,7 @@ def pair_workspaces(names: Sequence[str], groups: Sequence[str], subscriptions: 
     subs = list(subscriptions) * len(names) if len(subscriptions) == 1 else list(subscriptions)
     return [
         WorkspaceSpec(name, group, subs[i] if subs else DEFAULT_SUBSCRIPTION)
-        for i, (name, group) in enumerate(zip(names, groups))
+        for i, (name, group) in enumerate(zip(names, groups, strict=True))
     ]
 
 

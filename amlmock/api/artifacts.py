@@ -45,8 +45,8 @@ def create_artifacts(call: Call, **names: str) -> dict[str, Any]:
     requested = [p["path"] for p in paths]
     created = call.backend.create_artifacts(workspace, names["origin"], names["container"], requested)
     return {
-        "artifacts": {path: artifact_dto(a) for path, a in zip(requested, created)},
-        "artifactContentInformation": {path: _info(call, workspace, a) for path, a in zip(requested, created)},
+        "artifacts": {path: artifact_dto(a) for path, a in zip(requested, created, strict=True)},
+        "artifactContentInformation": {path: _info(call, workspace, a) for path, a in zip(requested, created, strict=True)},
         "errors": {},
     }
 
