@@ -1,10 +1,10 @@
 """``amlmock az ml ...``: the Azure ML CLI (v1) against a running amlmock server.
 
-The commands are those of the CLI bundled with azureml-core (``python -m azureml._cli``), run in
-this process unmodified except for four things: its Python >= 3.10 ``collections.Iterator`` crash is
-patched, sign-in is offline and pointed at the server in ``$AMLMOCK_URL`` (whose workspaces give the
-default subscription), az's ``--query``/``--output`` are added to every command, and errors become
-one ``ERROR:`` line with az-like exit codes.
+The commands are those of the CLI bundled with azureml-core (``python -m azureml._cli``), run in this
+process and unmodified, except that: its Python >= 3.10 ``collections.Iterator`` crash is patched; sign-in
+is offline and sent to the server in ``$AMLMOCK_URL``, whose workspaces give the default subscription;
+az's ``--query`` and ``-o/--output`` are added to every
+command; and a failure is one ``ERROR:`` line on stderr with an az-like exit code.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from .tokens import make_token
 
 URL_VARIABLE = "AMLMOCK_URL"
 PROG = "amlmock az ml"
+USAGE = f"usage: {PROG} <group> <command> [options]   ('az ml' commands only; try '{PROG} run -h')"
 FORMATS = ("json", "table", "tsv")
 EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
 STATE_PATH = "/amlmock/v1.0/admin/state?runs=false"
-CONNECT_TIMEOUT_SECONDS = 5.0
+TIMEOUT_SECONDS = 5.0
 
 
 class AzError(Exception):
@@ -43,43 +44,74 @@ class AzError(Exception):
 
 
 @dataclass(frozen=True)
-class ServerWorkspace:
-    """A workspace the server has."""
+class WorkspaceName:
+    """Where a workspace lives: subscription, resource group, name."""
 
     subscription_id: str
     resource_group: str
     name: str
 
+    def __str__(self) -> str:
+        return f"{self.name} (resource group {self.resource_group}, subscription {self.subscription_id})"
+
 
 class Server:
-    """The amlmock server named by ``$AMLMOCK_URL``."""
+    """The amlmock server named by ``$AMLMOCK_URL``, and the workspaces it has."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
+    def __init__(self, url: str, workspaces: list[WorkspaceName]) -> None:
+        self.url = url
+        self.workspaces = workspaces
+        self.subscriptions = sorted({ws.subscription_id for ws in workspaces})
 
     @classmethod
-    def from_environment(cls) -> "Server":
-        url = os.environ.get(URL_VARIABLE, "").strip()
+    def connect(cls) -> "Server":
+        """Ask the server named by ``$AMLMOCK_URL`` for its workspaces; fail fast if it does not answer."""
+        url = os.environ.get(URL_VARIABLE, "").strip().rstrip("/")
         if not url:
-            raise AzError(
-                f"{URL_VARIABLE} is not set. Start a server with 'amlmock serve' and export "
-                f"{URL_VARIABLE}=<the URL it prints>, e.g. http://127.0.0.1:PORT",
-                EXIT_USAGE,
-            )
-        return cls(url)
-
-    def workspaces(self) -> list[ServerWorkspace]:
-        """The server's workspaces; fails fast (no SDK retries) when it is not running."""
+            raise AzError(f"{URL_VARIABLE} is not set: start a server with 'amlmock serve' and export "
+                          f"{URL_VARIABLE}=<the URL it prints>, e.g. http://127.0.0.1:PORT", EXIT_USAGE)
         headers = {"Authorization": "Bearer " + make_token("cli")[0]}
         try:
-            response = requests.get(self.url + STATE_PATH, headers=headers, timeout=CONNECT_TIMEOUT_SECONDS)
+            response = requests.get(url + STATE_PATH, headers=headers, timeout=TIMEOUT_SECONDS)
         except requests.RequestException as error:
-            raise AzError(f"amlmock server not reachable at {self.url} ({type(error).__name__}); is 'amlmock serve' running?") from None
+            reason = type(error).__name__
+            raise AzError(f"amlmock server not reachable at {url} ({reason}); is 'amlmock serve' running?") from None
         if response.status_code != 200:
-            raise AzError(f"{self.url} does not answer like an amlmock server (HTTP {response.status_code} for {STATE_PATH})")
-        return [
-            ServerWorkspace(ws["subscriptionId"], ws["resourceGroup"], ws["name"]) for ws in response.json()["workspaces"]
-        ]
+            raise AzError(f"{url} is not an amlmock server (GET {STATE_PATH}: HTTP {response.status_code})")
+        found = response.json()["workspaces"]
+        return cls(url, [WorkspaceName(ws["subscriptionId"], ws["resourceGroup"], ws["name"]) for ws in found])
+
+    def unknown_workspace(self, description: str) -> AzError:
+        known = "; ".join(str(ws) for ws in self.workspaces) or "no workspace"
+        message = f"Workspace {description} not found on the amlmock server at {self.url}. It has: {known}"
+        return AzError(message, EXIT_NOT_FOUND)
+
+    def require(self, workspace: WorkspaceName) -> None:
+        """Fail clearly (not through the SDK's misleading fallbacks) when the server lacks ``workspace``."""
+        if workspace not in self.workspaces:
+            raise self.unknown_workspace(str(workspace))
+
+    def default_subscription(self, auth: Any = None) -> str:
+        """The subscription to use when none was given (stands in for the CLI's ``az account`` default)."""
+        if len(self.subscriptions) == 1:
+            return self.subscriptions[0]
+        if not self.subscriptions:
+            raise AzError(f"The amlmock server at {self.url} has no workspace "
+                          "(create one with 'amlmock serve --workspace NAME --resource-group RG')")
+        raise AzError(f"The amlmock server has several subscriptions ({', '.join(self.subscriptions)}): "
+                      "pass --subscription-id with -w and -g", EXIT_USAGE)
+
+    def choose_subscription(self, kwargs: dict[str, Any]) -> None:
+        """With ``-w`` and ``-g`` but no ``--subscription-id``: the subscription of the server's workspace
+        of that name."""
+        name, group = kwargs.get("workspace_name"), kwargs.get("resource_group_name")
+        if not (name and group) or kwargs.get("subscription_id"):
+            return
+        subscriptions = {ws.subscription_id for ws in self.workspaces if (ws.name, ws.resource_group) == (name, group)}
+        if not subscriptions:
+            raise self.unknown_workspace(f"{name} (resource group {group})")
+        if len(subscriptions) == 1:
+            kwargs["subscription_id"] = subscriptions.pop()
 
 
 @dataclass
@@ -99,7 +131,8 @@ class _Capture(argparse.Action):
         super().__init__(*args, **kwargs)
         self.invocation = invocation
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
         setattr(self.invocation, self.dest, values)
 
 
@@ -113,12 +146,11 @@ def _jmespath(text: str) -> Any:
 def main(argv: Sequence[str]) -> int:
     """Run ``az <argv>`` (``argv`` starts with ``ml``); returns the exit code."""
     if not argv or argv[0] != "ml":
-        print(f"usage: {PROG} <group> <command> [options]  (only 'az ml' commands are available)", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return EXIT_USAGE
-    args = list(argv[1:]) or ["--help"]
     invocation = Invocation()
     try:
-        code = _run_bundled_cli(args, invocation)
+        code = _run_bundled_cli(list(argv[1:]) or ["--help"], invocation)
         if code == 0 and invocation.returned:
             _print_result(invocation)
         return code
@@ -147,23 +179,20 @@ def _run_bundled_cli(args: list[str], invocation: Invocation) -> int:
 
 
 def _patch_bundled_cli(stack: ExitStack, invocation: Invocation) -> None:
-    """Make the bundled CLI work offline against the server, with az's options, until ``stack`` closes."""
+    """Until ``stack`` closes: the bundled CLI runs on Python >= 3.10, fast, with az's options, and each
+    command first connects to the server (see ``_against_server``)."""
     stack.enter_context(mock.patch.object(collections, "Iterator", collections.abc.Iterator, create=True))
     from azureml._base_sdk_common.cli_wrapper import _common
     from azureml._cli import aml_cli
-    from azureml._restclient import snapshots_client
 
-    from .execution.script_wrapper import _loopback_upload_blob_from_stream as plain_put_for_loopback
     from .sdk.tuning import speed_up_sdk
 
     speed_up_sdk(stack)
-    upload = plain_put_for_loopback(snapshots_client.upload_blob_from_stream)  # Azure's blob client needs an HTTPS host
-    stack.enter_context(mock.patch.object(snapshots_client, "upload_blob_from_stream", upload))
-    stack.enter_context(mock.patch.object(_common, "AZUREML_CLI_IN_USE", True))
-    add_arguments = aml_cli._add_arguments_to_command_subparser
-    stack.enter_context(mock.patch.object(aml_cli, "_add_arguments_to_command_subparser", _with_az_options(add_arguments, invocation)))
-    command_function = aml_cli._get_command_function_object
-    stack.enter_context(mock.patch.object(aml_cli, "_get_command_function_object", _against_server(command_function, invocation, stack)))
+    stack.enter_context(mock.patch.object(_common, "AZUREML_CLI_IN_USE", True))  # if imported before start_cli set it
+    add_arguments = _with_az_options(aml_cli._add_arguments_to_command_subparser, invocation)
+    stack.enter_context(mock.patch.object(aml_cli, "_add_arguments_to_command_subparser", add_arguments))
+    lookup = _against_server(aml_cli._get_command_function_object, invocation, stack)
+    stack.enter_context(mock.patch.object(aml_cli, "_get_command_function_object", lookup))
 
 
 def _with_az_options(add_arguments: Callable[..., None], invocation: Invocation) -> Callable[..., None]:
@@ -181,19 +210,19 @@ def _with_az_options(add_arguments: Callable[..., None], invocation: Invocation)
     return add
 
 
-def _against_server(command_function: Callable[[str], Callable[..., Any]], invocation: Invocation, stack: ExitStack) -> Callable[[str], Callable[..., Any]]:
-    """The bundled CLI's handler lookup: each handler first checks the server and signs in to it,
-    and its result is kept on ``invocation`` instead of being printed by the bundled CLI."""
+def _against_server(command_function: Callable[[str], Callable[..., Any]], invocation: Invocation,
+                    stack: ExitStack) -> Callable[[str], Callable[..., Any]]:
+    """The bundled CLI's handler look-up. Each handler first connects to the server and signs in to it;
+    its result is kept on ``invocation`` rather than printed by the bundled CLI."""
 
     def lookup(function_path: str) -> Callable[..., Any]:
         handler = command_function(function_path)
 
         @functools.wraps(handler)
         def run(**kwargs: Any) -> None:
-            server = Server.from_environment()
-            workspaces = server.workspaces()
-            _sign_in(stack, server, workspaces)
-            _choose_subscription(kwargs, server, workspaces)
+            server = Server.connect()
+            _sign_in(stack, server)
+            server.choose_subscription(kwargs)
             invocation.result = handler(**kwargs)
             invocation.returned = True
 
@@ -202,42 +231,25 @@ def _against_server(command_function: Callable[[str], Callable[..., Any]], invoc
     return lookup
 
 
-def _sign_in(stack: ExitStack, server: Server, workspaces: list[ServerWorkspace]) -> None:
-    """Every SDK auth class becomes offline and talks ARM to the server; its subscriptions are the server's."""
+def _sign_in(stack: ExitStack, server: Server) -> None:
+    """Until ``stack`` closes: every SDK auth class is offline and sends ARM calls to the server, the default
+    subscription is the server's, and a workspace the server lacks is reported as such."""
     from azureml._base_sdk_common.cli_wrapper import _common
+    from azureml.core import Workspace
 
     from .sdk.auth import patch_auth_classes
 
-    subscriptions = sorted({ws.subscription_id for ws in workspaces})
-    patch_auth_classes(stack, lambda: subscriptions, server.url + "/")
+    patch_auth_classes(stack, lambda: server.subscriptions, server.url + "/")
+    stack.enter_context(mock.patch.object(_common, "get_default_subscription_id", server.default_subscription))
+    original_init = Workspace.__init__
 
-    def default_subscription(auth: Any) -> str:
-        if len(subscriptions) == 1:
-            return subscriptions[0]
-        if not subscriptions:
-            raise AzError(f"The amlmock server at {server.url} has no workspace (create one with 'amlmock serve --workspace NAME --resource-group RG')")
-        raise AzError(f"The amlmock server has several subscriptions ({', '.join(subscriptions)}); pass --subscription-id", EXIT_USAGE)
+    def checked_init(workspace: Any, subscription_id: str, resource_group: str, workspace_name: str,
+                     *args: Any, **kwargs: Any) -> None:
+        if not kwargs.get("_disable_service_check"):
+            server.require(WorkspaceName(subscription_id, resource_group, workspace_name))
+        original_init(workspace, subscription_id, resource_group, workspace_name, *args, **kwargs)
 
-    stack.enter_context(mock.patch.object(_common, "get_default_subscription_id", default_subscription))
-
-
-def _choose_subscription(kwargs: dict[str, Any], server: Server, workspaces: list[ServerWorkspace]) -> None:
-    """With ``-w`` and ``-g``: check the server has that workspace, and use its subscription unless one was given."""
-    name, group, given = kwargs.get("workspace_name"), kwargs.get("resource_group_name"), kwargs.get("subscription_id")
-    if not (name and group):
-        return
-    subscriptions = {
-        ws.subscription_id
-        for ws in workspaces
-        if (ws.name, ws.resource_group) == (name, group) and given in (None, ws.subscription_id)
-    }
-    if not subscriptions:
-        known = ", ".join(f"{ws.name} (resource group {ws.resource_group}, subscription {ws.subscription_id})" for ws in workspaces)
-        where = f" in subscription {given}" if given else ""
-        raise AzError(f"Workspace {name!r} in resource group {group!r}{where} not found on the amlmock server at "
-                      f"{server.url}. It has: {known or 'no workspace'}", EXIT_NOT_FOUND)
-    if given is None and len(subscriptions) == 1:
-        kwargs["subscription_id"] = subscriptions.pop()
+    stack.enter_context(mock.patch.object(Workspace, "__init__", checked_init))
 
 
 def _describe(error: Exception) -> tuple[str, int]:
@@ -249,13 +261,12 @@ def _describe(error: Exception) -> tuple[str, int]:
     if isinstance(error, ServiceException):
         code = EXIT_NOT_FOUND if error.status_code == 404 else EXIT_ERROR
         return f"{error.message} (HTTP {error.status_code})", code
-    message = getattr(error, "message", None) or str(error) or type(error).__name__
-    return str(message), EXIT_ERROR
+    return str(getattr(error, "message", None) or error) or type(error).__name__, EXIT_ERROR
 
 
-# ---------------------------------------------------------------------------------------- output
+# ----------------------------------------------------------------------------------------------- output
 def _print_result(invocation: Invocation) -> None:
-    """Print what the command returned, as az would: queried, then formatted."""
+    """Print what the command returned, as az does: through the query, then formatted."""
     if invocation.result is None:
         return
     data = _plain(invocation.result)
@@ -281,7 +292,7 @@ def _as_json(data: Any) -> str:
 
 
 def _cell(value: Any) -> str:
-    """A scalar as az's table and tsv outputs show it; nested values are left blank."""
+    """A value as az's table and tsv outputs show it; nested objects and lists are left blank."""
     if value is None or isinstance(value, (dict, list)):
         return ""
     if isinstance(value, bool):
@@ -294,27 +305,28 @@ def _rows(data: Any) -> list[Any]:
 
 
 def _as_tsv(data: Any) -> str:
-    """One line per item: a dict's values in key order, a list's in its order, tab-separated."""
+    """One line per item: a dict's values or a list's items, in their order, tab-separated."""
     lines = []
     for row in _rows(data):
-        values = [row[key] for key in sorted(row)] if isinstance(row, dict) else row if isinstance(row, list) else [row]
+        values = list(row.values()) if isinstance(row, dict) else row if isinstance(row, list) else [row]
         lines.append("\t".join(_cell(value) for value in values))
     return "\n".join(lines)
 
 
 def _table_columns(row: Any) -> dict[str, Any]:
-    """az's automatic table columns for one item: scalar fields, a list's ``ColumnN``, or ``Result``."""
+    """az's automatic columns for one item: its scalar fields, a list's ``ColumnN``, or ``Result``."""
     if isinstance(row, dict):
-        return {key[:1].upper() + key[1:]: value for key, value in row.items() if value is not None and not isinstance(value, (dict, list))}
+        return {key[:1].upper() + key[1:]: value for key, value in row.items()
+                if value is not None and not isinstance(value, (dict, list))}
     if isinstance(row, list):
         return {f"Column{index}": value for index, value in enumerate(row, start=1)}
     return {"Result": row}
 
 
 def _as_table(data: Any) -> str:
-    """An aligned table with a header and a dashed rule, like ``az ... -o table``."""
+    """An aligned table under a header and a dashed rule, like ``az ... -o table``."""
     rows = [_table_columns(row) for row in _rows(data)]
-    headers: list[str] = list(dict.fromkeys(key for row in rows for key in row))
+    headers = list(dict.fromkeys(key for row in rows for key in row))
     cells = [[_cell(row.get(header)) for header in headers] for row in rows]
     widths = [max([len(header), *(len(line[i]) for line in cells)]) for i, header in enumerate(headers)]
     lines = [headers, ["-" * width for width in widths], *cells]

@@ -19,13 +19,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--resource-group", action="append", default=[], metavar="RG", help="its resource group")
     serve.add_argument("--subscription-id", action="append", default=[], metavar="S", help="its subscription")
     serve.add_argument("--state", metavar="FILE", help="keep the state in this SQLite file across restarts")
-    az = commands.add_parser("az", help="'az ml ...' commands against the server in $AMLMOCK_URL", add_help=False)
-    az.add_argument("args", nargs=argparse.REMAINDER)
+    commands.add_parser("az", help="'az ml ...' commands against the server in $AMLMOCK_URL (amlmock az ml -h)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``amlmock`` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["az"]:  # everything after "az" is the az command line, options included
+        from .az import main as az_main
+
+        return az_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -40,9 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as error:
             parser.error(str(error))
         return serve(args.host, args.port, workspaces, args.state)
-    from .az import main as az_main
-
-    return az_main(args.args)
+    parser.error(f"unknown command {args.command}")
+    return 2
 
 
 if __name__ == "__main__":

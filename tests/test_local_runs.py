@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from azureml.core.runconfig import RunConfiguration
 from azureml.exceptions import ActivityFailedException
 
 from amlmock.execution.supervisor import process_alive
+from tests.helpers import wait_for
 
 SCRIPTS = Path(__file__).parent / "scripts"
 
@@ -29,13 +29,6 @@ def submit(experiment, project, script, **kwargs):
     return experiment.submit(ScriptRunConfig(source_directory=str(project), script=script, **kwargs))
 
 
-def wait_for(predicate, seconds=20.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 alive = process_alive

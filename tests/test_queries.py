@@ -124,3 +124,9 @@ def test_run_number_compares_as_a_number(aml, aml_experiment):
     assert bad.status_code == 400 and "as a number" in bad.json()["error"]["message"]
     for run in runs:
         run.complete()
+
+
+def test_the_clis_empty_tag_filter_is_accepted(aml, aml_experiment, seed_runs):
+    response = raw("POST", query_url(aml, aml_experiment.name), json={"filter": "((ParentRunId eq null) and )"})
+    assert response.status_code == 200
+    assert len(response.json()["value"]) == 3

@@ -103,17 +103,19 @@ class Call:
         """The addressed workspace, or a 404."""
         return self.backend.get_workspace(subscription_id, resource_group, workspace_name)
 
+    def from_loopback(self) -> bool:
+        """True when the request came over HTTP to this server, not through in-process interception."""
+        return self.self_hosted or _is_loopback(self.request.host.rsplit(":", 1)[0].strip("[]"))
+
     def service_base(self, workspace: Workspace) -> str:
         """Base URL of the data-plane services: this server on loopback, else the regional host."""
-        host = self.request.host.rsplit(":", 1)[0].strip("[]")
-        if self.self_hosted or _is_loopback(host):
+        if self.from_loopback():
             return self.request.host_url.rstrip("/")
         return regional_base(workspace.location)
 
     def loopback_base(self) -> str:
         """Base URL of the fake on 127.0.0.1, for other processes (started on demand)."""
-        host = self.request.host.rsplit(":", 1)[0].strip("[]")
-        if self.self_hosted or _is_loopback(host):
+        if self.from_loopback():
             return self.request.host_url.rstrip("/")
         if self.loopback is None:
             raise NotImplementedByFake("amlmock cannot serve other processes here: no loopback server is available")

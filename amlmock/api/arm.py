@@ -45,6 +45,13 @@ def get_workspace_data_plane(call: Call, **names: str) -> dict[str, Any]:
     return _workspace_resource(call, **names)
 
 
+@router.route("/rp/workspaces" + WORKSPACE_PATH + "/computes", "GET")
+def list_compute_targets(call: Call, **names: str) -> dict[str, Any]:
+    """The workspace's compute targets (``folder attach`` lists them): none, only ``local`` exists."""
+    call.workspace(**names)
+    return {"value": []}
+
+
 @router.route("/subscriptions", "GET")
 def list_subscriptions(call: Call) -> dict[str, Any]:
     """A3: the subscriptions that hold a workspace of the fake."""

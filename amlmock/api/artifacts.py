@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from ..backend.errors import NotImplementedByFake, ValidationError
 from ..backend.models import Artifact, Workspace, new_id
+from ..backend.service import normalise_artifact_path
 from .app import WORKSPACE_PATH, Call, Router
 from .wire import artifact_dto, content_info
 
@@ -86,11 +87,15 @@ def latest_snapshot(call: Call, **names: str) -> dict[str, Any]:
 
 @router.route(CONTENT + "/getblob", "POST")
 def snapshot_upload_urls(call: Call, **names: str) -> dict[str, Any]:
-    """C2: one upload URL per file of the snapshot."""
+    """C2: one upload URL per file of the snapshot; none for callers on loopback (their SDK cannot upload there)."""
     workspace = _workspace(call, names)
     files = call.json_object().get("FileNames")
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
         raise ValidationError("FileNames must be a list of paths", target="FileNames")
+    for name in files:
+        normalise_artifact_path(name)  # each name becomes part of a blob URL
+    if call.from_loopback():  # the SDK rebuilds an Azure HTTPS host from a blob URL: nothing to upload to here
+        return {"fileNodes": []}
     prefix = new_id()
     return {
         "fileNodes": [
@@ -105,7 +110,12 @@ def commit_snapshot(call: Call, **names: str) -> dict[str, Any]:
     """C3: record the snapshot and its files."""
     workspace = _workspace(call, names)
     body = call.json_object()
-    nodes = ((body.get("FileRevisionList") or {}).get("FileNodes")) or []
+    revisions = body.get("FileRevisionList") or {}
+    if not isinstance(revisions, dict):
+        raise ValidationError("FileRevisionList must be an object", target="FileRevisionList")
+    if not isinstance(body.get("ParentSnapshotId"), (str, type(None))):
+        raise ValidationError("ParentSnapshotId must be a string", target="ParentSnapshotId")
+    nodes = revisions.get("FileNodes") or []
     if not isinstance(nodes, list) or not all(
         isinstance(n, dict) and isinstance(n.get("FullName"), str) and isinstance(n.get("FileSize", 0), int) for n in nodes
     ):

@@ -99,8 +99,14 @@ class _Parser:
     def conjunction(self) -> Node:
         node = self.term()
         while self.connective("and"):
+            if self.at_group_end():  # the SDK's CLI sends "((ParentRunId eq null) and )" when no tags are given
+                break
             node = BoolOp("and", node, self.term())
         return node
+
+    def at_group_end(self) -> bool:
+        self.skip_spaces()
+        return self.pos == len(self.text) or self.text[self.pos] == ")"
 
     def connective(self, word: str) -> bool:
         match = _CONNECTIVE.match(self.text, self.pos)
