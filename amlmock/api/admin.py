@@ -44,6 +44,8 @@ def create_workspace(call: Call) -> dict[str, Any]:
     if missing:
         raise ValidationError(f"Missing or empty: {', '.join(missing)}", target=missing[0])
     location = body.get("location") or "eastus"
+    if not isinstance(location, str):
+        raise ValidationError("location must be a string", target="location")
     workspace = call.backend.create_workspace(body["subscriptionId"], body["resourceGroup"], body["name"], location)
     return _workspace_summary(workspace, with_runs=False)
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from ..backend.errors import ValidationError
+from ..backend import limits
+from ..backend.errors import ConflictError, ValidationError
 from ..execution.environment import run_environment
 from ..execution.invocation import driver_config, invocation_zip
 from ..tokens import run_token
@@ -29,17 +30,39 @@ def _definition(call: Call) -> dict[str, Any]:
     raise ValidationError("The localrun request needs a definition.json part", target="files")
 
 
+def _check_configuration(configuration: dict[str, Any]) -> None:
+    """The run configuration fields the fake reads, each of the right type (before anything is created)."""
+    for key in ("target", "script"):
+        limits.check_length(key, configuration.get(key), limits.MAX_VALUE_LENGTH)
+    environment = configuration.get("environment") or {}
+    shapes = (
+        ("arguments", configuration.get("arguments"), list),
+        ("environmentVariables", configuration.get("environmentVariables"), dict),
+        ("environment", environment, dict),
+        ("environment.python", environment.get("python") if isinstance(environment, dict) else None, dict),
+        ("environment.environmentVariables", environment.get("environmentVariables") if isinstance(environment, dict) else None, dict),
+    )
+    for name, value, expected in shapes:
+        if value is not None and not isinstance(value, expected):
+            raise ValidationError(f"Configuration.{name} must be a JSON {'array' if expected is list else 'object'}", target=name)
+
+
 @router.route("/execution/v1.0" + WORKSPACE_PATH + "/experiments/<experiment_name>/localrun", "POST")
 def start_local_run(call: Call, **names: str) -> Response:
     """Create the run (Starting) and answer with the invocation zip that runs its script."""
     workspace = call.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
-    experiment = call.backend.create_experiment(workspace, names["experiment_name"])
     run_id = call.request.args.get("runId")
     if not run_id:
         raise ValidationError("The runId query parameter is required", target="runId")
+    limits.check_run_id(run_id)
     configuration = _definition(call)["Configuration"]
+    _check_configuration(configuration)
     service_url = call.loopback_base()
-    run = call.backend.create_local_run(workspace, experiment, run_id, configuration)
+    with call.backend.lock:  # the experiment is created only together with the run
+        if run_id in workspace.runs:
+            raise ConflictError(f"Run {run_id!r} already exists", target="runId")
+        experiment = call.backend.create_experiment(workspace, names["experiment_name"])
+        run = call.backend.create_local_run(workspace, experiment, run_id, configuration)
     config = driver_config(
         service_url=service_url,
         workspace_path=workspace.arm_id,

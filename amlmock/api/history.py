@@ -49,8 +49,16 @@ def _top(value: Any) -> int | None:
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError(f"top must be an integer, not {value!r}", target="top") from None
+
+
+def _text(body: dict[str, Any], key: str) -> str | None:
+    """An optional string field of a query body (filter, orderBy, viewType, continuationToken)."""
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(f"{key} must be a string, not {type(value).__name__}", target=key)
+    return value
 
 
 # --------------------------------------------------------------------------- experiments
@@ -91,9 +99,9 @@ def query_experiments(call: Call, **names: str) -> dict[str, Any]:
     body = call.json_object()
     page = call.backend.query_experiments(
         workspace,
-        body.get("viewType") or "ActiveOnly",
-        body.get("filter"),
-        body.get("continuationToken"),
+        _text(body, "viewType") or "ActiveOnly",
+        _text(body, "filter"),
+        _text(body, "continuationToken"),
         _top(body.get("top")),
     )
     return _page(page, experiment_dto)
@@ -162,11 +170,17 @@ def post_events(call: Call, **names: str) -> dict[str, Any]:
     """R11: ``errors`` lists the events refused, one by one."""
     workspace, experiment = _experiment(call, names)
     events = call.json_object().get("events") or []
+    if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
+        raise ValidationError("events must be a list of event objects", target="events")
     errors = []
     for event in events:
-        data = (event or {}).get("data") or {}
-        run_id = data.get("RunId") or data.get("runId")
         try:
+            data = event.get("data") or {}
+            if not isinstance(data, dict):
+                raise ValidationError("The event's data must be an object", target="data")
+            run_id = data.get("RunId") or data.get("runId")
+            if not isinstance(run_id, str):
+                raise ValidationError("The event's data.RunId must name a run", target="RunId")
             run = call.backend.get_run(workspace, run_id, experiment)
             call.backend.post_event(run, event.get("name"), data)
         except ServiceError as error:
@@ -198,10 +212,10 @@ def query_runs(call: Call, **names: str) -> dict[str, Any]:
     page = call.backend.query_runs(
         workspace,
         experiment,
-        body.get("filter"),
-        body.get("orderBy") or body.get("orderby"),
+        _text(body, "filter"),
+        _text(body, "orderBy") or _text(body, "orderby"),
         _top(body.get("top")),
-        body.get("continuationToken"),
+        _text(body, "continuationToken"),
     )
     return _page(page, run_dto)
 

@@ -27,7 +27,7 @@ def _offset(token: Any) -> int:
         return 0
     try:
         offset = int(token)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError(f"The continuation token {token!r} is invalid", target="continuationToken") from None
     if offset < 0:
         raise ValidationError(f"The continuation token {token!r} is invalid", target="continuationToken")

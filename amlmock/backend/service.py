@@ -232,6 +232,7 @@ class Backend:
 
     def _create_run(self, workspace: Workspace, experiment: Experiment, run_id: str, body: Mapping[str, Any]) -> Run:
         limits.check_run_id(run_id)
+        _check_parent_field(body)
         parent = None
         if body.get("parentRunId"):
             parent = self.get_run(workspace, body["parentRunId"], experiment)
@@ -265,6 +266,7 @@ class Backend:
         return run
 
     def _update_run(self, experiment: Experiment, run: Run, body: Mapping[str, Any]) -> None:
+        _check_parent_field(body)
         fields = _validated_fields(body)
         tags = _validated_map("tags", run.tags, body.get("tags"), limits.MAX_TAGS)
         properties = _validated_properties(run.properties, body.get("properties"))
@@ -322,7 +324,7 @@ class Backend:
     @locked
     def post_event(self, run: Run, name: str, data: Mapping[str, Any] | None) -> StatusEvent:
         """Apply a status event (see ``lifecycle``); the event is kept whatever its effect."""
-        kind = event_kind(name or "")
+        kind = event_kind(name) if isinstance(name, str) else None
         if kind is None:
             raise ValidationError(f"amlmock does not know the run event {name!r}", target="name")
         if data is not None and not isinstance(data, dict):
@@ -332,7 +334,10 @@ class Backend:
             error = data.get("ErrorResponse") or data.get("errorResponse")
             if not isinstance(error, dict):
                 raise ValidationError("An Error event needs data.ErrorResponse", target="data")
-            message = (error.get("error") or {}).get("message")
+            inner = error.get("error")
+            if inner is not None and not isinstance(inner, dict):
+                raise ValidationError("data.ErrorResponse.error must be an object", target="data")
+            message = (inner or {}).get("message")
             limits.check_length("error message", message, limits.MAX_ERROR_MESSAGE_LENGTH)
             run.error = error
         if kind == "Warning":
@@ -407,8 +412,13 @@ class Backend:
         columns = entry.get("columns") or {}
         if not isinstance(columns, dict) or len(columns) > limits.MAX_METRIC_COLUMNS:
             raise ValidationError(f"Metric {name!r} must have at most {limits.MAX_METRIC_COLUMNS} columns", target=name)
-        for column in columns:
+        for column, column_type in columns.items():
             limits.check_length(f"column name of metric {name!r}", column, limits.MAX_METRIC_COLUMN_LENGTH)
+            if not isinstance(column_type, str):
+                raise ValidationError(f"The type of column {column!r} of metric {name!r} must be a string", target=name)
+        properties = entry.get("properties") or {}
+        if not isinstance(properties, dict) or not isinstance(properties.get("uxMetricType"), (str, type(None))):
+            raise ValidationError(f"properties of metric {name!r} must be an object with a string uxMetricType", target=name)
         series = run.metrics.get(name)
         if series is None and len(run.metrics) >= limits.MAX_METRIC_NAMES_PER_RUN:
             raise ValidationError(
@@ -424,11 +434,14 @@ class Backend:
             created = row.get("createdUtc")
             if created is not None and not _is_time(created):
                 raise ValidationError(f"createdUtc {created!r} of metric {name!r} is not an ISO 8601 time", target=name)
+            step = row.get("step")
+            if step is not None and (not isinstance(step, int) or isinstance(step, bool)):
+                raise ValidationError(f"step {step!r} of metric {name!r} must be an integer", target=name)
             for column, cell in data.items():
                 if isinstance(cell, str):
                     limits.check_length(f"value of column {column!r} of metric {name!r}", cell, limits.MAX_METRIC_COLUMN_LENGTH)
         if series is None:
-            ux_type = (entry.get("properties") or {}).get("uxMetricType")
+            ux_type = properties.get("uxMetricType")
             series = run.metrics[name] = MetricSeries(name, dict(columns), ux_type)
         else:
             series.columns.update(columns)
@@ -443,6 +456,8 @@ class Backend:
     @locked
     def get_metric(self, run: Run, name: str) -> MetricSeries:
         """One metric of the run, or NotFoundError."""
+        if not isinstance(name, str):
+            raise ValidationError(f"metricName must be a string, not {type(name).__name__}", target="metricName")
         series = run.metrics.get(name)
         if series is None:
             raise NotFoundError(f"Metric {name!r} was not found for run {run.run_id!r}", target="metricName")
@@ -506,7 +521,7 @@ class Backend:
 def _is_time(value: Any) -> bool:
     try:
         parse_time(value)
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError, OverflowError):
         return False
     return True
 
@@ -517,13 +532,25 @@ def timestamp_text(value: datetime) -> str:
 
 
 def normalise_artifact_path(path: str) -> str:
-    """``./outputs/a.txt`` and ``outputs/a.txt`` name the same artifact."""
+    """``./outputs/a.txt`` and ``outputs/a.txt`` name the same artifact.
+
+    The path is an opaque key (never a file name), but it must survive a blob URL: ``.`` and ``..``
+    segments are refused, because HTTP clients remove them from URLs (RFC 3986, 5.2.4), and so is
+    text that is not valid Unicode (lone surrogates), which no URL can carry.
+    """
     if not isinstance(path, str) or not path.strip("./"):
         raise ValidationError(f"Artifact path {path!r} is invalid", target="path")
     limits.check_length("artifact path", path, limits.MAX_ARTIFACT_PATH_LENGTH)
     while path.startswith("./"):
         path = path[2:]
-    return path.lstrip("/")
+    path = path.lstrip("/")
+    if any(segment in (".", "..") for segment in path.split("/")):
+        raise ValidationError(f"Artifact path {path!r} must not contain '.' or '..' segments", target="path")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"Artifact path {path!r} is not valid Unicode", target="path") from None
+    return path
 
 
 def _rehydratable(configuration: Mapping[str, Any]) -> dict[str, Any]:
@@ -550,7 +577,24 @@ def _validated_fields(body: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(body[key], dict):
                 raise ValidationError(f"{key} must be an object", target=key)
             fields[attribute] = dict(body[key])
+    if "run_type_v2" in fields:
+        _check_run_type_v2(fields["run_type_v2"])
     return fields
+
+
+def _check_run_type_v2(value: Mapping[str, Any]) -> None:
+    """``runTypeV2``: ``orchestrator`` a string or null, ``traits`` a list of strings or null (queries read both)."""
+    if not isinstance(value.get("orchestrator"), (str, type(None))):
+        raise ValidationError("runTypeV2.orchestrator must be a string", target="runTypeV2")
+    traits = value.get("traits")
+    if traits is not None and not (isinstance(traits, list) and all(isinstance(t, str) for t in traits)):
+        raise ValidationError("runTypeV2.traits must be a list of strings", target="runTypeV2")
+
+
+def _check_parent_field(body: Mapping[str, Any]) -> None:
+    """``parentRunId``: a run id (string) or null."""
+    if not isinstance(body.get("parentRunId"), (str, type(None))):
+        raise ValidationError("parentRunId must be a string", target="parentRunId")
 
 
 def _apply_fields(run: Run, fields: Mapping[str, Any]) -> None:
