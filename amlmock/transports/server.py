@@ -8,6 +8,7 @@ from typing import Any, Callable
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 LOOPBACK = "127.0.0.1"
+POLL_SECONDS = 0.05  # how fast stop() returns (socketserver checks for shutdown between polls)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -44,7 +45,9 @@ class LoopbackServer:
         """Bind and serve in a daemon thread."""
         if self._server is None:
             self._server = make_server(self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler)
-            self._thread = threading.Thread(target=self._server.serve_forever, name="amlmock-server", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, name="amlmock-server", daemon=True
+            )
             self._thread.start()
         return self
 
