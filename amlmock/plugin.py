@@ -73,7 +73,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if real_mode(config):
         return [f"amlmock: verified mode, real workspace from {real_config_path(config)}"]
     if validation_enabled(config):
-        return ["amlmock: validating the fake's traffic (--aml-validate)"]
+        from .fidelity.specs import specs_available, specs_dir
+
+        found = f"the REST specs in {specs_dir()}" if specs_available() else f"no REST specs (none in {specs_dir()})"
+        return [f"amlmock: validating the fake's traffic against {found} and the SDK's models (--aml-validate)"]
     return []
 
 

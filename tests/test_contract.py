@@ -136,7 +136,7 @@ def probe_errors(aml: AmlMock, run_id: str) -> None:
 
 # --------------------------------------------------------------------------- the test
 def test_requests_and_responses_match_the_contracts(aml: AmlMock) -> None:
-    checker = Checker(load_contracts(), aml.app.routes.url_map)
+    checker = Checker(load_contracts(), aml.app.routes.url_map, strict_requests=True)
     with validating(aml.app, checker) as report:
         drive_seed_walkthrough(aml)
         aml.flush()

@@ -15,6 +15,7 @@ from amlmock.execution.supervisor import process_alive
 from tests.helpers import wait_for
 
 SCRIPTS = Path(__file__).parent / "scripts"
+pytestmark = pytest.mark.aml_fake_only  # amlmock's execution runtime (driver, log, error text)
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_cancel_stops_the_script_and_keeps_its_metrics(aml, aml_experiment, proj
     pid_file = tmp_path / "pid"
     monkeypatch.setenv("PID_FILE", str(pid_file))
     run = submit(aml_experiment, project, "sleeper.py")
-    assert wait_for(pid_file.exists)
+    assert wait_for(lambda: pid_file.exists() and pid_file.read_text())
     pid = int(pid_file.read_text())
     assert wait_for(lambda: "sleeping" in (aml.artifacts(run.id).get("azureml-logs/70_driver_log.txt") or b"").decode())
     run.cancel()
@@ -131,7 +132,7 @@ def test_leaving_the_mock_stops_running_scripts(project, tmp_path, monkeypatch):
     with mock_aml() as aml:
         experiment = Experiment(aml.workspace(), "left-running")
         run = submit(experiment, project, "sleeper.py")
-        assert wait_for(pid_file.exists)
+        assert wait_for(lambda: pid_file.exists() and pid_file.read_text())
         record = aml.run(run.id)
     assert record.status == "Canceled"
     assert not alive(int(pid_file.read_text()))
@@ -158,7 +159,7 @@ def test_leaving_the_mock_stops_a_failed_runs_script_too(project, tmp_path, monk
     monkeypatch.setenv("PID_FILE", str(pid_file))
     with mock_aml() as aml:
         run = submit(Experiment(aml.workspace(), "failed-but-running"), project, "sleeper.py")
-        assert wait_for(pid_file.exists)
+        assert wait_for(lambda: pid_file.exists() and pid_file.read_text())
         run.fail()
         record = aml.run(run.id)
     assert record.status == "Failed"
