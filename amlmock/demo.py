@@ -145,7 +145,7 @@ def run_demo(verbose: bool = True) -> int:
 
         step.section("What the fake recorded (read through the amlmock handle)")
         step("[(r.run_id, r.status) for r in aml.runs()]", lambda: [(r.run_id[:20], r.status) for r in aml.runs()])
-        step("aml.run(failing.id).status_history  # the script's own Completed came after fail()",
+        step("aml.run(failing.id).status_history  # events after fail() are kept but ignored",
              lambda: (time.sleep(1.5), [(e.name.rsplit(".", 1)[1], e.status_after, e.applied) for e in aml.run(failing.id).status_history])[1])
         total = len(aml.runs())
     print(f"\namlmock demo: {step.count} steps, {total} runs recorded, {time.perf_counter() - started:.1f} s")
