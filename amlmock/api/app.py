@@ -91,6 +91,8 @@ class Call:
             return json.loads(raw)
         except ValueError as error:
             raise ValidationError(f"The request body is not valid JSON: {error}", target="body") from None
+        except RecursionError:
+            raise ValidationError("The request body is nested too deeply", target="body") from None
 
     def json_object(self) -> dict[str, Any]:
         """The JSON body, which must be an object."""

@@ -27,6 +27,7 @@ MAX_METRIC_ROWS_PER_BATCH = 250
 MAX_METRIC_COLUMNS = 15
 MAX_METRIC_COLUMN_LENGTH = 255
 MAX_ARTIFACT_PATH_LENGTH = 5000
+MAX_FILTER_LENGTH = 5000  # amlmock's choice: room for several values of the maximum length, and a bound on parsing time
 
 
 def check_run_id(run_id: str) -> None:

@@ -12,7 +12,7 @@ import json
 import sys
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from . import limits
@@ -34,7 +34,7 @@ from .models import (
     utcnow,
     workspace_key,
 )
-from .query import OrderBy, evaluate, parse_filter, parse_orderby
+from .query import Node, OrderBy, evaluate, parse_filter, parse_orderby
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,25 +172,28 @@ class Backend:
             experiment.archived_time = utcnow() if archive else None
         return experiment
 
-    @locked
     def query_experiments(
         self, workspace: Workspace, view_type: str, filter_text: str | None, token: str | None, top: int | None
     ) -> Page:
-        """Experiments by view type (ActiveOnly, ArchivedOnly, All) and filter, oldest first."""
+        """Experiments by view type (ActiveOnly, ArchivedOnly, All) and filter, oldest first.
+
+        The filter is parsed before the lock is taken: a slow parse never holds up other requests.
+        """
         views = {
             "ActiveOnly": lambda e: e.archived_time is None,
             "ArchivedOnly": lambda e: e.archived_time is not None,
             "All": lambda e: True,
         }
-        if view_type not in views:
+        if not isinstance(view_type, str) or view_type not in views:
             raise ValidationError(f"viewType must be one of {', '.join(views)}, not {view_type!r}", target="viewType")
-        predicate = parse_filter(filter_text, is_experiment_filter_field) if filter_text else None
-        matches = [
-            e
-            for e in workspace.experiments.values()
-            if views[view_type](e) and (predicate is None or evaluate(predicate, e))
-        ]
-        return _offset_page(matches, token, top)
+        predicate = _parse_filter(filter_text, is_experiment_filter_field)
+        with self.lock:
+            matches = [
+                e
+                for e in workspace.experiments.values()
+                if views[view_type](e) and (predicate is None or evaluate(predicate, e))
+            ]
+            return _offset_page(matches, token, top)
 
     # ----------------------------------------------------------------------- runs
     @locked
@@ -353,7 +356,6 @@ class Backend:
         run.status_history.append(event)
         return event
 
-    @locked
     def query_runs(
         self,
         workspace: Workspace,
@@ -363,23 +365,27 @@ class Backend:
         top: int | None = None,
         token: str | None = None,
     ) -> Page:
-        """Runs of the experiment (or the workspace) matching the OData filter, one page."""
-        order = parse_orderby(orderby, RUN_ORDER_FIELDS, DEFAULT_RUN_ORDER)
-        predicate = parse_filter(filter_text, is_run_filter_field) if filter_text else None
-        narrowed = experiment.index.candidates(predicate) if experiment is not None and predicate is not None else None
-        run_ids: Iterable[str] = (
-            narrowed if narrowed is not None else experiment.run_ids if experiment is not None else workspace.runs
-        )
-        candidates = (workspace.runs[run_id] for run_id in run_ids)
-        matches = [run for run in candidates if predicate is None or evaluate(predicate, run)]
-        return _keyset_page(matches, order, token, top)
+        """Runs of the experiment (or the workspace) matching the OData filter, one page.
+
+        The filter is parsed before the lock is taken: a slow parse never holds up other requests.
+        """
+        order = _parse_orderby(orderby)
+        predicate = _parse_filter(filter_text, is_run_filter_field)
+        with self.lock:
+            narrowed = experiment.index.candidates(predicate) if experiment is not None and predicate is not None else None
+            run_ids: Iterable[str] = (
+                narrowed if narrowed is not None else experiment.run_ids if experiment is not None else workspace.runs
+            )
+            candidates = (workspace.runs[run_id] for run_id in run_ids)
+            matches = [run for run in candidates if predicate is None or evaluate(predicate, run)]
+            return _keyset_page(matches, order, token, top)
 
     @locked
     def list_children(
         self, workspace: Workspace, parent: Run, orderby: str | None, top: int | None, token: str | None
     ) -> Page:
         """Direct children of ``parent``, one page."""
-        order = parse_orderby(orderby, RUN_ORDER_FIELDS, DEFAULT_RUN_ORDER)
+        order = _parse_orderby(orderby)
         return _keyset_page([workspace.runs[c] for c in parent.children], order, token, top)
 
     # -------------------------------------------------------------------- metrics
@@ -518,12 +524,32 @@ class Backend:
 
 
 
-def _is_time(value: Any) -> bool:
+def _parse_filter(text: str | None, known_field: Callable[[str], bool]) -> Node | None:
+    """A query's ``filter`` (None when absent): a string of at most ``MAX_FILTER_LENGTH`` characters
+    that parses; nesting too deep for the parser is a ValidationError too, not a crash."""
+    if text is None or text == "":
+        return None
+    limits.check_length("filter", text, limits.MAX_FILTER_LENGTH)
     try:
-        parse_time(value)
-    except (TypeError, ValueError, AttributeError, OverflowError):
+        return parse_filter(text, known_field)
+    except RecursionError:
+        raise ValidationError(f"amlmock cannot evaluate the filter {text[:100]!r}...: it is nested too deeply", target="filter") from None
+
+
+def _parse_orderby(text: str | None) -> OrderBy:
+    """A run query's ``orderby`` (a string), or the default order."""
+    if text is not None and not isinstance(text, str):
+        raise ValidationError(f"orderby must be a string, not {type(text).__name__}", target="orderby")
+    return parse_orderby(text, RUN_ORDER_FIELDS, DEFAULT_RUN_ORDER)
+
+
+def _is_time(value: Any) -> bool:
+    """An ISO 8601 time that the metric store can hold and give back as ISO 8601 (years 1000 to 9999)."""
+    try:
+        stored = datetime.fromtimestamp(parse_time(value).timestamp(), timezone.utc)  # as MetricSeries keeps it
+    except (TypeError, ValueError, AttributeError, OverflowError, OSError):
         return False
-    return True
+    return stored.year >= 1000
 
 
 def timestamp_text(value: datetime) -> str:
@@ -631,7 +657,7 @@ def _encode_token(payload: Any) -> str:
 def _decode_token(token: str) -> Any:
     try:
         return json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, AttributeError, RecursionError):
         raise ValidationError(f"The continuation token {token!r} is invalid", target="continuationToken") from None
 
 
