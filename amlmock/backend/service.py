@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ DEFAULT_PAGE_SIZE = 500
 MAX_PAGE_SIZE = 5000
 RUN_ORDER_FIELDS = ("StartTimeUtc", "CreatedUtc", "EndTimeUtc", "RunNumber")
 DEFAULT_RUN_ORDER = OrderBy("StartTimeUtc", descending=True)
+MAX_PID = 4_194_304  # the largest pid_max Linux allows (2**22)
 
 # Fields of a run create/patch body that the fake stores (CreateRunDto in the REST spec).
 _RUN_TEXT_FIELDS = {
@@ -307,9 +309,23 @@ class Backend:
 
     @locked
     def record_processes(self, run: Run, processes: Mapping[str, Any]) -> Run:
-        """Remember the process ids running a local run (to stop them when the fake stops)."""
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in processes.values()):
-            raise ValidationError("Process ids must be positive integers", target="processes")
+        """Remember the process ids running a local run (to stop them when the fake stops).
+
+        The fake signals these processes (the script's whole process group) when it stops, so it takes only
+        what its driver reports: once, for a local run, ids of other processes than its own, and a script
+        that leads its own session as a child of the driver (the driver starts it so).
+        """
+        if run.properties.get("_azureml.ComputeTargetType") != "local":
+            raise ValidationError(f"Run {run.run_id!r} is not a local run", target="runId")
+        if run.processes:
+            raise ConflictError(f"The processes of run {run.run_id!r} are already recorded", target="processes")
+        if not all(isinstance(v, int) and not isinstance(v, bool) and 1 < v <= MAX_PID for v in processes.values()):
+            raise ValidationError(f"Process ids must be integers from 2 to {MAX_PID}", target="processes")
+        if set(processes.values()) & {os.getpid(), os.getppid(), os.getpgrp()}:
+            raise ValidationError("Process ids must not name the fake's own process, parent or group", target="processes")
+        script, driver = processes.get("script"), processes.get("driver")
+        if script is not None and not _leads_session(script, driver):
+            raise ValidationError(f"Process {script} is not a script started by driver {driver}", target="scriptPid")
         run.processes.update(processes)
         return run
 
@@ -522,6 +538,22 @@ class Backend:
         workspace.snapshots[snapshot_id] = snapshot
         return snapshot
 
+
+
+def _leads_session(pid: int, parent: int | None) -> bool:
+    """``pid`` leads its own session (``start_new_session``) and, where ``/proc`` tells, is a child of ``parent``."""
+    try:
+        if os.getsid(pid) != pid:
+            return False
+    except OSError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1]) == parent
+    except FileNotFoundError:
+        return not os.path.isdir("/proc/self")  # no /proc on this system: the session check has to do
+    except (OSError, IndexError, ValueError):
+        return False
 
 
 def _parse_filter(text: str | None, known_field: Callable[[str], bool]) -> Node | None:
