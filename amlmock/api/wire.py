@@ -6,16 +6,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..backend.errors import ServiceError
-from ..backend.models import Artifact, Experiment, MetricSeries, MetricValue, Run
+from ..backend.models import Artifact, Experiment, MetricSeries, MetricValue, Run, timestamp_text
 
 COMPONENT = "amlmock"
 
 
 def timestamp(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with a ``Z``, as the service writes times."""
-    if value is None:
-        return None
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return None if value is None else timestamp_text(value)
 
 
 def error_body(error: ServiceError, location: str | None = None) -> dict[str, Any]:

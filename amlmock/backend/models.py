@@ -129,8 +129,13 @@ def _full_id(stored: bytes | str) -> str:
     return str(uuid.UUID(bytes=stored)) if isinstance(stored, bytes) else stored
 
 
+def timestamp_text(value: datetime) -> str:
+    """A service time as ISO 8601 text in UTC with a ``Z``, as the service writes times."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _time_text(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return timestamp_text(datetime.fromtimestamp(epoch, timezone.utc))
 
 
 @dataclass

@@ -32,6 +32,7 @@ from .models import (
     is_run_filter_field,
     new_id,
     parse_time,
+    timestamp_text,
     utcnow,
     workspace_key,
 )
@@ -582,11 +583,6 @@ def _is_time(value: Any) -> bool:
     except (TypeError, ValueError, AttributeError, OverflowError, OSError):
         return False
     return stored.year >= 1000
-
-
-def timestamp_text(value: datetime) -> str:
-    """A service time as ISO 8601 text."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def normalise_artifact_path(path: str) -> str:
