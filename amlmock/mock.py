@@ -228,9 +228,9 @@ class AmlMock:
                 forget_context_runs()
 
     # ------------------------------------------------------------------ inspection
-    def flush(self) -> None:
-        """Push metrics still queued in the SDK's background threads into the fake."""
-        self.tracker.flush()
+    def flush(self, run_id: str | None = None) -> None:
+        """Push metrics still queued in the SDK's background threads into the fake (only ``run_id``'s when given)."""
+        self.tracker.flush(run_id=run_id)
 
     def reset(self) -> None:
         """Forget every workspace, experiment and run."""
@@ -258,14 +258,18 @@ class AmlMock:
             ]
 
     def run(self, run_id: str) -> Run:
-        """The fake's record of one run (status, status_history, tags, properties, metrics ...)."""
-        self.flush()
+        """The fake's record of one run (status, status_history, tags, properties, metrics ...).
+
+        Flushes that run's SDK metric queues first (not those of other runs).
+        """
+        self.tracker.flush(run_id=run_id)
         return self._find_run(run_id)[1]
 
     def metrics(self, run_id: str) -> dict[str, list[Any]]:
         """What the run logged: metric name -> its values in logging order.
 
         A single-column metric gives its plain values; a table gives one dict per row.
+        Flushes that run's SDK metric queues first (not those of other runs).
         """
         run = self.run(run_id)
         with self.backend.lock:
