@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -31,6 +32,7 @@ def run_token(run_id: str, workspace_id: str) -> tuple[str, datetime]:
     return make_token("run:" + run_id, workspace_id=workspace_id)
 
 
+@functools.lru_cache(maxsize=256)
 def token_workspace(token: str) -> str | None:
     """The workspace a token is limited to, or None (unlimited, or not one of amlmock's tokens)."""
     try:

@@ -8,7 +8,6 @@ memory figures count them.
 from __future__ import annotations
 
 import json
-import statistics
 import time
 import tracemalloc
 import uuid

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from azureml._restclient.exceptions import ServiceException
-from azureml.core import Run
 
 
 def best_run(experiment):

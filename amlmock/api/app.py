@@ -5,6 +5,7 @@ Every transport (the ``responses`` adapter, the loopback HTTP server) serves thi
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
@@ -37,6 +38,7 @@ WORKSPACE_PATH = (
 )
 LOOPBACK_NAMES = ("localhost",)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+MATCH_CACHE_SIZE = 1024
 
 Handler = Callable[..., Any]
 
@@ -60,17 +62,27 @@ class Router:
         return register
 
 
-@dataclass(frozen=True)
 class RouteTable:
-    """All routes of the service, and which of them are public."""
+    """All routes of the service, and which of them are public (read-only, so apps can share it)."""
 
-    url_map: Map
-    public: frozenset[Handler]
+    def __init__(self, url_map: Map, public: frozenset[Handler]) -> None:
+        self.url_map = url_map
+        self.public = public
+        self._adapter = url_map.bind("amlmock")
+        self.match = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._match)
 
     @property
     def operations(self) -> frozenset[str]:
         """The handler names: what fault injection calls an operation."""
         return frozenset(rule.endpoint.__name__ for rule in self.url_map.iter_rules())
+
+    def _match(self, method: str, path: str) -> tuple[Handler | None, dict[str, str]]:
+        """The handler of ``method`` and ``path`` and the values of the path's variables (not to be
+        changed: answers are cached, as a run's requests repeat its path)."""
+        try:
+            return self._adapter.match(path, method)
+        except HTTPException:
+            return None, {}
 
 
 @dataclass
@@ -146,6 +158,7 @@ def _check_token_scope(backend: Backend, token: str, values: dict[str, str]) -> 
         raise AuthorizationError(f"This run token is not valid for workspace {workspace.name!r}")
 
 
+@functools.lru_cache(maxsize=64)
 def _is_loopback(host: str) -> bool:
     if host in LOOPBACK_NAMES:
         return True
@@ -158,7 +171,9 @@ def _is_loopback(host: str) -> bool:
 def build_route_table(routers: Iterable[Router]) -> RouteTable:
     """One routing table for all routers (read-only, so apps can share it)."""
     routers = list(routers)
-    url_map = Map([rule for router in routers for rule in router.rules], strict_slashes=False, merge_slashes=False)
+    url_map = Map(
+        [rule for router in routers for rule in router.rules], strict_slashes=False, merge_slashes=False, redirect_defaults=False
+    )
     return RouteTable(url_map, frozenset(h for router in routers for h in router.public))
 
 
@@ -194,10 +209,7 @@ class ServiceApp:
 
         An injected fault may raise ``ConnectionDropped``, which the transport turns into a dropped connection.
         """
-        try:
-            handler, values = self.routes.url_map.bind_to_environ(request.environ).match()
-        except HTTPException:
-            handler, values = None, {}
+        handler, values = self.routes.match(request.method, request.path)
         try:
             self.faults.apply(handler.__name__ if handler else None, request.method, request.path)
             if handler is None:

@@ -8,7 +8,7 @@ import uuid
 from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from .index import RunIndex
 from .query import MISSING
@@ -48,22 +48,22 @@ def parse_time(text: str) -> datetime:
     match = _ISO_TIME.match(text.strip())
     if not match:
         raise ValueError(f"not an ISO 8601 time: {text!r}")
-    base, fraction, zone = match.groups()
-    parsed = datetime.strptime(base, "%Y-%m-%dT%H:%M:%S")
+    *fields, fraction, zone = match.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     offset = timezone.utc
     if zone and zone not in ("Z", "z"):
         sign = 1 if zone[0] == "+" else -1
         hours, minutes = int(zone[1:3]), int(zone[-2:])
         offset = timezone(sign * timedelta(hours=hours, minutes=minutes))
-    return parsed.replace(microsecond=micro, tzinfo=offset).astimezone(timezone.utc)
+    year, month, day, hour, minute, second = map(int, fields)
+    parsed = datetime(year, month, day, hour, minute, second, micro, tzinfo=offset)
+    return parsed if offset is timezone.utc else parsed.astimezone(timezone.utc)
 
 
-_ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})?$")
+_ISO_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})?$")
 
 
-@dataclass(frozen=True)
-class MetricValue:
+class MetricValue(NamedTuple):
     """One logged row of a metric, as it is read back."""
 
     metric_id: str
@@ -93,10 +93,9 @@ class MetricSeries:
     def __len__(self) -> int:
         return len(self._times)
 
-    def add(self, metric_id: str, created_utc: str, step: int | None, data: dict[str, Any]) -> None:
-        """Insert by the client's timestamp, so out-of-order batches still read back in logging order
-        (rows with equal times keep their arrival order)."""
-        logged_at = parse_time(created_utc).timestamp()
+    def add(self, metric_id: str, logged_at: float, step: int | None, data: dict[str, Any]) -> None:
+        """Insert by the client's timestamp (POSIX seconds), so out-of-order batches still read back
+        in logging order (rows with equal times keep their arrival order)."""
         index = len(self._times)
         if index and self._times[-1] > logged_at:
             index = bisect.bisect_right(self._times, logged_at)
@@ -119,19 +118,25 @@ class MetricSeries:
 
 
 def _compact_id(metric_id: str) -> bytes | str:
-    try:
-        return uuid.UUID(metric_id).bytes
-    except (ValueError, TypeError, AttributeError):
-        return metric_id
+    """16 bytes for an id in the canonical lower-case GUID form (which reads back unchanged)."""
+    if _CANONICAL_GUID.fullmatch(metric_id):
+        return bytes.fromhex(metric_id.replace("-", ""))
+    return metric_id
 
 
 def _full_id(stored: bytes | str) -> str:
-    return str(uuid.UUID(bytes=stored)) if isinstance(stored, bytes) else stored
+    if isinstance(stored, str):
+        return stored
+    text = stored.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_CANONICAL_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def timestamp_text(value: datetime) -> str:
     """A service time as ISO 8601 text in UTC with a ``Z``, as the service writes times."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _time_text(epoch: float) -> str:

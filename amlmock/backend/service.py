@@ -32,7 +32,6 @@ from .models import (
     is_run_filter_field,
     new_id,
     parse_time,
-    timestamp_text,
     utcnow,
     workspace_key,
 )
@@ -450,13 +449,13 @@ class Backend:
                 target=name,
             )
         rows = entry.get("value") or []
+        logged_at: list[float] = []
         for row in rows:
             data = row.get("data") if isinstance(row, dict) else None
             if not isinstance(data, dict):
                 raise ValidationError(f"Each value of metric {name!r} needs a data object", target=name)
             created = row.get("createdUtc")
-            if created is not None and not _is_time(created):
-                raise ValidationError(f"createdUtc {created!r} of metric {name!r} is not an ISO 8601 time", target=name)
+            logged_at.append(_metric_time(created, name) if created is not None else utcnow().timestamp())
             step = row.get("step")
             if step is not None and (not isinstance(step, int) or isinstance(step, bool)):
                 raise ValidationError(f"step {step!r} of metric {name!r} must be an integer", target=name)
@@ -468,13 +467,8 @@ class Backend:
             series = run.metrics[name] = MetricSeries(name, dict(columns), ux_type)
         else:
             series.columns.update(columns)
-        for row in rows:
-            series.add(
-                str(row.get("metricId") or new_id()),
-                row.get("createdUtc") or timestamp_text(utcnow()),
-                row.get("step"),
-                row["data"],
-            )
+        for row, time in zip(rows, logged_at):
+            series.add(str(row.get("metricId") or new_id()), time, row.get("step"), row["data"])
 
     @locked
     def get_metric(self, run: Run, name: str) -> MetricSeries:
@@ -576,13 +570,16 @@ def _parse_orderby(text: str | None) -> OrderBy:
     return parse_orderby(text, RUN_ORDER_FIELDS, DEFAULT_RUN_ORDER)
 
 
-def _is_time(value: Any) -> bool:
-    """An ISO 8601 time that the metric store can hold and give back as ISO 8601 (years 1000 to 9999)."""
+def _metric_time(value: Any, metric: str) -> float:
+    """A value's ``createdUtc`` as POSIX seconds, as the metric store keeps it; it must be an ISO 8601
+    time the store can give back as ISO 8601 (years 1000 to 9999)."""
     try:
-        stored = datetime.fromtimestamp(parse_time(value).timestamp(), timezone.utc)  # as MetricSeries keeps it
+        seconds = parse_time(value).timestamp()
+        if datetime.fromtimestamp(seconds, timezone.utc).year >= 1000:  # as the store reads it back
+            return seconds
     except (TypeError, ValueError, AttributeError, OverflowError, OSError):
-        return False
-    return stored.year >= 1000
+        pass
+    raise ValidationError(f"createdUtc {value!r} of metric {metric!r} is not an ISO 8601 time", target=metric)
 
 
 def normalise_artifact_path(path: str) -> str:

@@ -7,13 +7,15 @@ and are then removed), so unknown hosts and paths reach the app too and get its
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 from typing import Any, Callable
+from urllib.parse import unquote_to_bytes
 
 import requests
 import responses
 from requests import PreparedRequest
-from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from ..api.faults import ConnectionDropped
 
@@ -27,44 +29,65 @@ def wsgi_callback(app: WSGIApp) -> Callable[[PreparedRequest], tuple[int, dict[s
     """A ``responses`` callback that runs ``app`` on the intercepted request."""
 
     def callback(request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        body = request.body
-        if hasattr(body, "read"):
-            body = body.read()
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        builder = EnvironBuilder(
-            method=request.method,
-            base_url=_origin(request.url or ""),
-            path=_path_and_query(request.url or ""),
-            headers={k: v for k, v in request.headers.items() if k.lower() != "content-length"},
-            data=body or b"",
-        )
+        reply: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            reply[:] = [status, headers]
+
         try:
-            environ = builder.get_environ()
-        finally:
-            builder.close()
-        try:
-            app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
+            app_iter = app(wsgi_environ(request), start_response)
         except ConnectionDropped as dropped:
             raise requests.exceptions.ConnectionError(str(dropped)) from None
         try:
             content = b"".join(app_iter)
         finally:
             getattr(app_iter, "close", lambda: None)()
-        header_map = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+        status, headers = reply
+        header_map = {k: v for k, v in headers if k.lower() != "content-length"}
         return int(status.split()[0]), header_map, content
 
     return callback
 
 
-def _origin(url: str) -> str:
-    match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)", url)
-    return match.group(1) if match else url
-
-
-def _path_and_query(url: str) -> str:
-    rest = url[len(_origin(url)):]
-    return rest or "/"
+def wsgi_environ(request: PreparedRequest) -> dict[str, Any]:
+    """The WSGI environ (PEP 3333) of an intercepted request, as an HTTP server would build it."""
+    body = request.body
+    if hasattr(body, "read"):
+        body = body.read()
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    body = body or b""
+    scheme, _, rest = (request.url or "").partition("://")
+    host, slash, path = rest.partition("/")
+    path, _, query = path.partition("#")[0].partition("?")
+    name, colon, port = host.rpartition(":")
+    if not colon or not port.isdigit():  # no port, or the end of an IPv6 address
+        name, port = host, ""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method or "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote_to_bytes(slash + path or "/").decode("latin-1"),
+        "QUERY_STRING": query,
+        "SERVER_NAME": name.strip("[]") or "localhost",
+        "SERVER_PORT": port or ("443" if scheme == "https" else "80"),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_HOST": host,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme or "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in request.headers.lower_items():
+        key = name.upper().replace("-", "_")
+        if key == "CONTENT_TYPE":
+            environ[key] = value
+        elif key != "CONTENT_LENGTH":
+            environ["HTTP_" + key] = value
+    return environ
 
 
 class ResponsesTransport:
