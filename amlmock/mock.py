@@ -27,6 +27,7 @@ from .backend.service import Backend
 from .sdk.auth import patch_auth_classes
 from .defaults import DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION, DEFAULT_WORKSPACE
 from .execution.environment import run_environment
+from .execution.processes import local_run_processes
 from .sdk.context import forget_context_runs
 from .sdk.tuning import environment, tune_sdk
 from .execution.supervisor import stop_local_runs
@@ -46,10 +47,12 @@ class AmlMock:
 
     While active, every HTTP call the SDK makes in this process is answered by the fake.
     The handle creates workspaces and lets tests read the fake's state without the SDK.
+    A ``backend`` given here keeps its own process check: local runs need
+    ``Backend(process_check=local_run_processes)``, the one the default backend has.
     """
 
     def __init__(self, backend: Backend | None = None) -> None:
-        self.backend = backend or Backend()
+        self.backend = backend or Backend(process_check=local_run_processes)
         self.app = create_app(self.backend, loopback=self._loopback_url)
         self.tracker = RunTracker()
         self._stack: ExitStack | None = None

@@ -12,6 +12,7 @@ from .api import create_app
 from .backend.service import Backend
 from .backend.store import SqliteStore
 from .defaults import DEFAULT_SUBSCRIPTION
+from .execution.processes import local_run_processes
 from .execution.supervisor import stop_local_runs
 from .transports.server import LoopbackServer
 
@@ -40,7 +41,7 @@ def pair_workspaces(names: Sequence[str], groups: Sequence[str], subscriptions: 
 
 def serve(host: str, port: int, workspaces: Sequence[WorkspaceSpec], state: str | None) -> int:
     """Serve until SIGINT or SIGTERM; returns the exit code."""
-    backend = Backend()
+    backend = Backend(process_check=local_run_processes)
     store = SqliteStore(state) if state else None
     if store is not None:
         store.load_into(backend)

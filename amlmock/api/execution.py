@@ -78,7 +78,8 @@ def start_local_run(call: Call, **names: str) -> Response:
 
 @router.route("/amlmock/v1.0" + WORKSPACE_PATH + "/runs/<run_id>/process", "POST")
 def register_processes(call: Call, **names: str) -> dict[str, Any]:
-    """A local run's driver reports its process ids, so the fake can stop them when it stops."""
+    """A local run's driver reports its process ids, so the fake can stop them when it stops (the backend takes
+    only what its process check accepts: ``Backend.record_processes``)."""
     workspace = call.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
     run = call.backend.get_run(workspace, names["run_id"])
     body = call.json_object()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import functools
 import json
-import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -45,6 +44,15 @@ MAX_PAGE_SIZE = 5000
 RUN_ORDER_FIELDS = ("StartTimeUtc", "CreatedUtc", "EndTimeUtc", "RunNumber")
 DEFAULT_RUN_ORDER = OrderBy("StartTimeUtc", descending=True)
 MAX_PID = 4_194_304  # the largest pid_max Linux allows (2**22)
+
+# Vets the process ids a local run's driver reports: why they are refused, or None (see Backend.record_processes).
+ProcessCheck = Callable[[Mapping[str, int]], str | None]
+
+
+def refuse_processes(processes: Mapping[str, int]) -> str | None:
+    """The process check of a backend given none: it records no process ids."""
+    return "This amlmock backend records no process ids (it has no process check)"
+
 
 # Fields of a run create/patch body that the fake stores (CreateRunDto in the REST spec).
 _RUN_TEXT_FIELDS = {
@@ -87,9 +95,13 @@ class MetricError:
 class Backend:
     """All workspaces of one fake service."""
 
-    def __init__(self) -> None:
+    def __init__(self, process_check: ProcessCheck | None = None) -> None:
+        """``process_check`` vets the process ids a local run's driver reports (``record_processes``): it returns
+        why they are refused, or None. The backend knows no processes itself; without a check it records none
+        (``amlmock.execution.processes.local_run_processes`` is the check ``mock_aml()`` and ``amlmock serve`` use)."""
         self.lock = threading.RLock()
         self.workspaces: dict[tuple[str, str, str], Workspace] = {}
+        self.process_check: ProcessCheck = process_check or refuse_processes
 
     # ----------------------------------------------------------------- workspaces
     @locked
@@ -312,8 +324,9 @@ class Backend:
         """Remember the process ids running a local run (to stop them when the fake stops).
 
         The fake signals these processes (the script's whole process group) when it stops, so it takes only
-        what its driver reports: once, for a local run, ids of other processes than its own, and a script
-        that leads its own session as a child of the driver (the driver starts it so).
+        what its driver reports: once, for a local run, ids from 2 to ``MAX_PID`` that the injected
+        ``process_check`` accepts (the OS side: not the fake's own process, parent or group, and a script that
+        leads its own session as a child of the driver, as the driver starts it).
         """
         if run.properties.get("_azureml.ComputeTargetType") != "local":
             raise ValidationError(f"Run {run.run_id!r} is not a local run", target="runId")
@@ -321,11 +334,9 @@ class Backend:
             raise ConflictError(f"The processes of run {run.run_id!r} are already recorded", target="processes")
         if not all(isinstance(v, int) and not isinstance(v, bool) and 1 < v <= MAX_PID for v in processes.values()):
             raise ValidationError(f"Process ids must be integers from 2 to {MAX_PID}", target="processes")
-        if set(processes.values()) & {os.getpid(), os.getppid(), os.getpgrp()}:
-            raise ValidationError("Process ids must not name the fake's own process, parent or group", target="processes")
-        script, driver = processes.get("script"), processes.get("driver")
-        if script is not None and not _leads_session(script, driver):
-            raise ValidationError(f"Process {script} is not a script started by driver {driver}", target="scriptPid")
+        refused = self.process_check(dict(processes))
+        if refused is not None:
+            raise ValidationError(refused, target="processes")
         run.processes.update(processes)
         return run
 
@@ -532,23 +543,6 @@ class Backend:
         snapshot = Snapshot(snapshot_id, parent_id, dict(files), utcnow())
         workspace.snapshots[snapshot_id] = snapshot
         return snapshot
-
-
-
-def _leads_session(pid: int, parent: int | None) -> bool:
-    """``pid`` leads its own session (``start_new_session``) and, where ``/proc`` tells, is a child of ``parent``."""
-    try:
-        if os.getsid(pid) != pid:
-            return False
-    except OSError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[1]) == parent
-    except FileNotFoundError:
-        return not os.path.isdir("/proc/self")  # no /proc on this system: the session check has to do
-    except (OSError, IndexError, ValueError):
-        return False
 
 
 def _parse_filter(text: str | None, known_field: Callable[[str], bool]) -> Node | None:

@@ -8,32 +8,44 @@ import time
 
 from ..backend.lifecycle import EVENT_PREFIX, is_terminal
 from ..backend.service import Backend
+from .processes import has_proc, read_stat
 
 GRACE_SECONDS = 3.0
 
 
 def process_alive(pid: int) -> bool:
-    """True while ``pid`` runs (a finished child of this process is reaped, not counted)."""
+    """True while ``pid`` runs; a process that has ended but is not reaped yet (a zombie) is not counted.
+
+    It never reaps: the processes it looks at belong to others (the driver is a child of the SDK's
+    ``subprocess.Popen`` in the test's process, or of another process under ``amlmock serve``; the script is
+    the driver's child), and reaping one here would steal its exit status from its owner's ``wait()``.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    try:  # a finished child of this process is a zombie until reaped
+    stat = read_stat(pid)
+    if stat is not None:
+        return stat.state not in ("Z", "X")
+    if has_proc():
+        return False  # reaped between the two looks
+    return _child_running(pid)
+
+
+def _child_running(pid: int) -> bool:
+    """Without ``/proc``: False for a child of this process that has ended, without reaping it."""
+    if hasattr(os, "waitid"):
+        try:  # WNOWAIT: look at the child's state and leave it waitable by its owner
+            return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+        except ChildProcessError:
+            return True  # not a child of this process: it exists (os.kill said so)
+    try:  # neither /proc nor waitid (macOS before Python 3.13): only reaping tells a finished child
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0
     except ChildProcessError:
-        return not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    """A process that has exited but whose parent has not reaped it (Linux ``/proc``)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
+        return True
 
 
 def _wait_gone(pids: list[int], seconds: float) -> list[int]:
