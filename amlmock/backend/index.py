@@ -1,8 +1,9 @@
 """Indexes that keep selective run queries fast however many runs an experiment holds.
 
 An index never decides a query: it narrows the runs to a superset of the answer, and the
-full filter is still evaluated on each candidate. A posting holds a single run id as a plain
-string until a second run shares it (most tag values are unique: this halves the memory).
+full filter is still evaluated on each candidate. Postings are kept small, as most tag values
+belong to one run or a few: a single run id is a plain string, up to ``LIST_POSTING_LIMIT``
+ids are a list, and only larger postings are sets (a set costs about five times a list).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Mapping, Union
 from .query import BoolOp, Comparison, Node
 
 INDEXED_MAPS = ("Tags/", "Properties/")
+LIST_POSTING_LIMIT = 128
 
-Posting = Union[str, set]
+Posting = Union[str, list, set]
 
 
 def _add(postings: dict, key: object, run_id: str) -> None:
@@ -22,7 +24,12 @@ def _add(postings: dict, key: object, run_id: str) -> None:
         postings[key] = run_id
     elif isinstance(current, str):
         if current != run_id:
-            postings[key] = {current, run_id}
+            postings[key] = [current, run_id]
+    elif isinstance(current, list):
+        if run_id not in current:
+            current.append(run_id)
+            if len(current) > LIST_POSTING_LIMIT:
+                postings[key] = set(current)
     else:
         current.add(run_id)
 
@@ -31,8 +38,9 @@ def _discard(postings: dict, key: object, run_id: str) -> None:
     current = postings.get(key)
     if current == run_id:
         del postings[key]
-    elif isinstance(current, set):
-        current.discard(run_id)
+    elif isinstance(current, (list, set)):
+        if run_id in current:
+            current.remove(run_id)
         if len(current) == 1:
             postings[key] = next(iter(current))
 
@@ -44,26 +52,46 @@ def _ids(posting: Posting | None) -> set[str]:
 
 
 class RunIndex:
-    """Run ids by tag or property (key, then value), and by root run, for one experiment."""
+    """Run ids by tag or property (key, then value), and by root run, for one experiment.
+
+    It also hands out one stored copy of each value that several runs share (an owner, a
+    dataset, a commit), so such a value is kept about twice rather than once per run.
+    """
 
     def __init__(self) -> None:
         self.values: dict[str, dict[str, dict[object, Posting]]] = {prefix: {} for prefix in INDEXED_MAPS}
+        self.shared: dict[str, dict[str, dict[object, object]]] = {prefix: {} for prefix in INDEXED_MAPS}
         self.by_root: dict[str, Posting] = {}
 
     def add_run(self, run_id: str, root_run_id: str) -> None:
         """Record a new run under its root."""
         _add(self.by_root, root_run_id, run_id)
 
-    def update(self, prefix: str, run_id: str, before: Mapping[str, object], after: Mapping[str, object]) -> None:
-        """Re-index the tags (``prefix`` ``Tags/``) or properties of one run after a change."""
-        keys = self.values[prefix]
+    def update(
+        self, prefix: str, run_id: str, before: Mapping[str, object], after: Mapping[str, object]
+    ) -> dict[str, object]:
+        """Re-index the tags (``prefix`` ``Tags/``) or properties of one run after a change.
+
+        Returns ``after`` to store on the run: equal, with the shared copy of each value other runs hold too.
+        """
+        keys, shared = self.values[prefix], self.shared[prefix]
         for key, value in before.items():
             if key not in after or after[key] != value:
-                _discard(keys.get(key, {}), value, run_id)
-                if not keys.get(key, True):
-                    del keys[key]
+                postings = keys.get(key, {})
+                _discard(postings, value, run_id)
+                if value not in postings:
+                    shared.get(key, {}).pop(value, None)
+                if not postings:
+                    keys.pop(key, None)
+                    shared.pop(key, None)
+        stored: dict[str, object] = {}
         for key, value in after.items():
-            _add(keys.setdefault(key, {}), value, run_id)
+            postings = keys.setdefault(key, {})
+            _add(postings, value, run_id)
+            if not isinstance(postings[value], str):  # other runs hold this value too
+                value = shared.setdefault(key, {}).setdefault(value, value)
+            stored[key] = value
+        return stored
 
     def candidates(self, node: Node) -> set[str] | None:
         """A superset of the runs that can match ``node``, or None when the index cannot narrow it."""
@@ -87,3 +115,4 @@ class RunIndex:
         for posting in by_value.values():
             found |= _ids(posting)
         return found
+

@@ -276,8 +276,8 @@ class Backend:
         workspace.runs[run_id] = run
         experiment.run_ids.append(run_id)
         experiment.index.add_run(run_id, run.root_run_id)
-        experiment.index.update("Tags/", run_id, {}, tags)
-        experiment.index.update("Properties/", run_id, {}, properties)
+        run.tags = experiment.index.update("Tags/", run_id, {}, tags)
+        run.properties = experiment.index.update("Properties/", run_id, {}, properties)
         if parent:
             parent.children.append(run_id)
         return run
@@ -290,10 +290,8 @@ class Backend:
         if body.get("parentRunId") not in (None, run.parent_run_id):
             raise ValidationError(f"The parent of run {run.run_id!r} cannot be changed", target="parentRunId")
         _apply_fields(run, fields)
-        experiment.index.update("Tags/", run.run_id, run.tags, tags)
-        experiment.index.update("Properties/", run.run_id, run.properties, properties)
-        run.tags = tags
-        run.properties = properties
+        run.tags = experiment.index.update("Tags/", run.run_id, run.tags, tags)
+        run.properties = experiment.index.update("Properties/", run.run_id, run.properties, properties)
 
     @locked
     def create_local_run(
@@ -347,8 +345,7 @@ class Backend:
         if not all(isinstance(key, str) for key in keys):
             raise ValidationError("Tag names to delete must be strings", target="tags")
         remaining = {k: v for k, v in run.tags.items() if k not in keys}
-        experiment.index.update("Tags/", run.run_id, run.tags, remaining)
-        run.tags = remaining
+        run.tags = experiment.index.update("Tags/", run.run_id, run.tags, remaining)
         return run
 
     @locked
