@@ -37,13 +37,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(verbose=not args.quiet)
     if args.command == "serve":
+        from .backend.store import StateFormatError
         from .serve import pair_workspaces, serve
 
         try:
             workspaces = pair_workspaces(args.workspace, args.resource_group, args.subscription_id)
         except ValueError as error:
             parser.error(str(error))
-        return serve(args.host, args.port, workspaces, args.state)
+        try:
+            return serve(args.host, args.port, workspaces, args.state)
+        except StateFormatError as error:
+            print(f"amlmock serve: {error}", file=sys.stderr)
+            return 2
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -83,6 +83,25 @@ def test_state_survives_a_kill(state_file):
         assert restarted.stop()[0] == 0
 
 
+def test_a_state_file_of_another_format_is_refused_and_kept(state_file):
+    import pickle
+    import sqlite3
+
+    from amlmock.backend.store import SCHEMA
+
+    with sqlite3.connect(state_file) as connection:  # what an earlier amlmock wrote: the bare workspaces
+        connection.execute(SCHEMA)
+        connection.execute("INSERT INTO state (id, data) VALUES (1, ?)", (pickle.dumps({}),))
+    process = subprocess.run(
+        [sys.executable, "-m", "amlmock", "serve", "--state", state_file], capture_output=True, text=True, timeout=60
+    )
+    assert process.returncode == 2, process.stderr
+    assert "state format 1" in process.stderr and "Start with a new state file" in process.stderr
+    assert "Traceback" not in process.stderr
+    with sqlite3.connect(state_file) as connection:
+        assert connection.execute("SELECT data FROM state").fetchall() == [(pickle.dumps({}),)]
+
+
 def test_admin_reset_and_create(state_file):
     server = Server("--state", state_file)
     try:

@@ -186,11 +186,40 @@ class Run:
     properties: dict[str, str | None] = field(default_factory=dict)
     run_definition: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    status_history: list[StatusEvent] = field(default_factory=list)
     metrics: dict[str, MetricSeries] = field(default_factory=dict)
-    children: list[str] = field(default_factory=list)
     processes: dict[str, int] = field(default_factory=dict)
+    # Most runs never get warnings or children, and a stored run may have no events yet: these lists are
+    # made on first use (a list costs memory, and the garbage collector visits it, for each of many runs).
+    _warnings: list[dict[str, Any]] | None = None
+    _status_history: list[StatusEvent] | None = None
+    _children: list[str] | None = None
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """Warnings posted to the run (read-only: ``add_warning`` adds one)."""
+        return self._warnings if self._warnings is not None else []
+
+    @property
+    def status_history(self) -> list[StatusEvent]:
+        """Every status event received, applied or not, in order (read-only: ``record_event`` adds one)."""
+        return self._status_history if self._status_history is not None else []
+
+    @property
+    def children(self) -> list[str]:
+        """Ids of the direct children, oldest first (read-only: ``add_child`` adds one)."""
+        return self._children if self._children is not None else []
+
+    def add_warning(self, warning: dict[str, Any]) -> None:
+        """Keep a warning posted to the run."""
+        self._warnings = _appended(self._warnings, warning)
+
+    def record_event(self, event: StatusEvent) -> None:
+        """Keep a status event."""
+        self._status_history = _appended(self._status_history, event)
+
+    def add_child(self, run_id: str) -> None:
+        """Record a new direct child."""
+        self._children = _appended(self._children, run_id)
 
     @property
     def order_time(self) -> datetime:
@@ -209,6 +238,14 @@ class Run:
         if name == "RunTypeV2/Orchestrator":
             return (self.run_type_v2 or {}).get("orchestrator")
         return getattr(self, RUN_FILTER_FIELDS[name])
+
+
+def _appended(items: list[Any] | None, item: Any) -> list[Any]:
+    """``items`` with ``item`` at the end; the list is made on first use."""
+    if items is None:
+        return [item]
+    items.append(item)
+    return items
 
 
 RUN_FILTER_FIELDS = {

@@ -279,7 +279,7 @@ class Backend:
         run.tags = experiment.index.update("Tags/", run_id, {}, tags)
         run.properties = experiment.index.update("Properties/", run_id, {}, properties)
         if parent:
-            parent.children.append(run_id)
+            parent.add_child(run_id)
         return run
 
     def _update_run(self, experiment: Experiment, run: Run, body: Mapping[str, Any]) -> None:
@@ -312,7 +312,7 @@ class Backend:
         }
         run = self._create_run(workspace, experiment, run_id, body)
         run.status = "Starting"
-        run.status_history.append(
+        run.record_event(
             StatusEvent("amlmock.LocalRunSubmitted", utcnow(), "NotStarted", "Starting", True, "submitted to target local", {})
         )
         return run
@@ -368,7 +368,7 @@ class Backend:
             limits.check_length("error message", message, limits.MAX_ERROR_MESSAGE_LENGTH)
             run.error = error
         if kind == "Warning":
-            run.warnings.append({"source": data.get("Source"), "message": data.get("Message")})
+            run.add_warning({"source": data.get("Source"), "message": data.get("Message")})
         transition = apply_status_event(run.status, kind)
         event = StatusEvent(name, utcnow(), run.status, transition.status, transition.applied, transition.reason, data)
         if transition.applied:
@@ -377,7 +377,7 @@ class Backend:
                 run.start_time_utc = event.received_utc
             if transition.status in ("Completed", "Failed", "Canceled"):
                 run.end_time_utc = event.received_utc
-        run.status_history.append(event)
+        run.record_event(event)
         return event
 
     def query_runs(

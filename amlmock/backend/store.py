@@ -14,6 +14,12 @@ import threading
 from .service import Backend
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL)"
+# The pickled classes change between versions: a file of another format is refused, never half-read.
+STATE_FORMAT = 2
+
+
+class StateFormatError(RuntimeError):
+    """The state file was written in another format (by another amlmock version)."""
 
 
 class SqliteStore:
@@ -32,14 +38,25 @@ class SqliteStore:
         row = self._connection.execute("SELECT data FROM state WHERE id = 1").fetchone()
         if row is None:
             return False
+        try:
+            state = pickle.loads(row[0])
+        except Exception as error:  # classes renamed or changed since the file was written
+            raise StateFormatError(f"{self.path} cannot be read by this amlmock version ({error!r})") from None
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            found = state.get("format", 1) if isinstance(state, dict) and "format" in state else 1
+            raise StateFormatError(
+                f"{self.path} holds amlmock state format {found}; this version reads format {STATE_FORMAT}. "
+                "Start with a new state file."
+            )
         with backend.lock:
-            backend.workspaces = pickle.loads(row[0])
+            backend.workspaces = state["workspaces"]
         return True
 
     def save(self, backend: Backend) -> None:
         """Write ``backend``'s whole state in one transaction."""
         with backend.lock:
-            data = pickle.dumps(backend.workspaces, protocol=pickle.HIGHEST_PROTOCOL)
+            state = {"format": STATE_FORMAT, "workspaces": backend.workspaces}
+            data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             self._connection.execute("INSERT OR REPLACE INTO state (id, data) VALUES (1, ?)", (data,))
 
