@@ -19,7 +19,6 @@ import pickle
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -37,8 +36,10 @@ from werkzeug.test import Client
 
 from amlmock import mock_aml
 from amlmock.backend.lifecycle import EVENT_PREFIX
+from amlmock.execution.processes import local_run_processes, read_stat
 from amlmock.tokens import make_token
-from tests.helpers import raw
+from tests.helpers import raw, wait_for
+from tests.test_processes import end_pair, spawn_driver, spawn_pair
 from tests.test_serve import Server
 from tests.workload import SOAK_FACTOR
 
@@ -674,57 +675,62 @@ def _process_path(target: Target, run_id: str) -> str:
     return f"/amlmock/v1.0{target.ws}/runs/{run_id}/process"
 
 
-def test_process_registration_never_names_a_process_the_fake_did_not_start(target):
+def test_process_registration_never_names_a_process_the_fake_did_not_start(target, tmp_path):
     """The fake signals registered processes (the script's whole group) when it stops: a hostile registration
     must not make it kill the test runner, PID 1 or anything else. Each of these was accepted before the fix
-    (``Backend.record_processes``), and a pid above 2**31 crashed the mock's teardown with OverflowError."""
+    (``Backend.record_processes``), and a pid above 2**31 crashed the mock's teardown with OverflowError; a
+    tmux-like pair (any process, and a child of it that leads its own session) was accepted until the driver had
+    to be amlmock's driver by its command line (``execution/processes.py`` ``runs_driver``, Linux)."""
     workspace = target.aml.create_workspace()
     experiment = target.aml.backend.get_experiment(workspace, EXPERIMENT)
     target.aml.backend.create_local_run(workspace, experiment, "local_1", {"script": "train.py"})
     loner = subprocess.Popen(["sleep", "30"])  # not a session leader
     leader = subprocess.Popen(["sleep", "30"], start_new_session=True)  # a session leader, but a child of this process
+    driver, script = spawn_driver(tmp_path / "driver")  # a driver's command line, and its script
+    tmux, shell = spawn_pair(tmp_path / "tmux", ["-c", "pass"], code="import os, time; os.setsid(); time.sleep(60)",
+                             new_session=False)
     try:
+        assert wait_for(lambda: read_stat(shell).session == shell, 10)
         for run_id, body in (
-            (RUN, {"driverPid": leader.pid, "scriptPid": leader.pid}),  # not a local run
+            (RUN, {"driverPid": driver.pid, "scriptPid": script}),  # not a local run
             ("local_1", {"driverPid": 2**40, "scriptPid": 2**33}),
             ("local_1", {"driverPid": 1, "scriptPid": 1}),
-            ("local_1", {"driverPid": os.getpid(), "scriptPid": leader.pid}),  # the fake's own process
-            ("local_1", {"driverPid": leader.pid, "scriptPid": os.getpgrp()}),
-            ("local_1", {"driverPid": leader.pid, "scriptPid": loner.pid}),  # not leading its own session
-            ("local_1", {"driverPid": loner.pid, "scriptPid": leader.pid}),  # not the driver's child
+            ("local_1", {"driverPid": os.getpid(), "scriptPid": script}),  # the fake's own process
+            ("local_1", {"driverPid": driver.pid, "scriptPid": os.getpgrp()}),
+            ("local_1", {"driverPid": driver.pid, "scriptPid": loner.pid}),  # not leading its own session
+            ("local_1", {"driverPid": driver.pid, "scriptPid": leader.pid}),  # not the driver's child
+            ("local_1", {"driverPid": loner.pid, "scriptPid": leader.pid}),  # not a driver
+            ("local_1", {"driverPid": tmux.pid, "scriptPid": shell}),  # not a driver (all else holds)
         ):
             assert exchange(target, "POST", _process_path(target, run_id), json.dumps(body).encode()) == 400, body
         assert target.aml.run("local_1").processes == {}
+        assert local_run_processes({"driver": driver.pid, "script": script}) is None  # the stand-in would pass
     finally:
         for process in (loner, leader):
             process.kill()
             process.wait()
+        end_pair(driver, script)
+        end_pair(tmux, shell)
 
 
 def test_a_registered_local_run_is_stopped_with_the_fake(tmp_path):
     """What the driver reports (itself, and a script in its own session) is accepted once, and stopped with the fake."""
-    helper = subprocess.Popen(
-        [sys.executable, "-c", "import subprocess, sys, time\n"
-         "p = subprocess.Popen(['sleep', '60'], start_new_session=True)\nprint(p.pid, flush=True)\ntime.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )
+    driver, script_pid = spawn_driver(tmp_path / "driver")
     try:
-        script_pid = int(helper.stdout.readline())
         with mock_aml() as aml:
             workspace = aml.create_workspace()
             experiment = aml.backend.create_experiment(workspace, EXPERIMENT)
             aml.backend.create_local_run(workspace, experiment, "local_1", {"script": "train.py"})
             client = Client(aml.app)
             path = f"/amlmock/v1.0{workspace.arm_id}/runs/local_1/process"
-            body = {"driverPid": helper.pid, "scriptPid": script_pid}
+            body = {"driverPid": driver.pid, "scriptPid": script_pid}
             assert client.post(path, json=body, headers=AUTH, base_url=HOST).status_code == 200
             assert client.post(path, json=body, headers=AUTH, base_url=HOST).status_code == 409  # once only
-        helper.wait(timeout=10)  # stopped (and reaped) by the fake
+        driver.wait(timeout=10)  # stopped (and reaped) by the fake
         with pytest.raises(ProcessLookupError):
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 os.kill(script_pid, 0)
                 time.sleep(0.05)
     finally:
-        helper.kill()
-        helper.wait()
+        end_pair(driver, script_pid)

@@ -4,11 +4,14 @@ the backend's side of it: it knows no processes and takes only what its injected
 from __future__ import annotations
 
 import ast
+import io
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,13 +19,18 @@ import pytest
 import amlmock.backend
 from amlmock.backend.errors import ValidationError
 from amlmock.backend.service import Backend
-from amlmock.execution import supervisor
+from amlmock.execution import processes, supervisor
+from amlmock.execution.invocation import CONFIG_PATH, DRIVER, driver_command, invocation_zip
 from amlmock.execution.processes import (
     ProcessStat,
+    is_driver_command,
     leads_session_under,
     local_run_processes,
+    parse_cmdline,
     parse_stat,
+    read_cmdline,
     read_stat,
+    runs_driver,
 )
 from amlmock.execution.supervisor import process_alive
 from tests.helpers import wait_for
@@ -48,15 +56,47 @@ def odd_python(tmp_path) -> str:
     return str(path)
 
 
-def _spawn_session_grandchild(python: str) -> tuple[subprocess.Popen[str], int]:
-    """A helper process (the "driver") that starts ``python`` in its own session (the "script"); both sleep."""
-    helper = subprocess.Popen(
-        [sys.executable, "-c", ("import subprocess, sys, time\n"
-         "p = subprocess.Popen([sys.argv[1], '-c', 'import time; time.sleep(60)'], start_new_session=True)\n"
-         "print(p.pid, flush=True)\ntime.sleep(60)"), python],
-        stdout=subprocess.PIPE, text=True,
-    )
-    return helper, int(helper.stdout.readline())
+SLEEP = "import time; time.sleep(60)"
+# Imported by the "driver" of spawn_pair before its main script, which it never reaches: starts the "script".
+PAIR_SITECUSTOMIZE = """import os, subprocess, time
+os.environ.pop("PYTHONPATH")
+script = subprocess.Popen([os.environ.pop("PAIR_PYTHON"), "-c", os.environ.pop("PAIR_CODE")],
+                          start_new_session=os.environ.pop("PAIR_NEW_SESSION") == "1")
+print(script.pid, flush=True)
+time.sleep(60)
+os._exit(0)
+"""
+
+
+def spawn_pair(
+    directory: Path, arguments: list[str], *, python: str = sys.executable, code: str = SLEEP, new_session: bool = True
+) -> tuple[subprocess.Popen[str], int]:
+    """A "driver", ``sys.executable *arguments``, that starts a "script" (``python -c code``, in its own session when
+    ``new_session``) and sleeps; and the script's pid. The driver's Python does it in a ``sitecustomize`` (from
+    ``directory``) before it gets to ``arguments``, so its command line is exactly ``sys.executable *arguments``:
+    a real driver's (``spawn_driver``) or any other."""
+    directory.mkdir(exist_ok=True)
+    (directory / "sitecustomize.py").write_text(PAIR_SITECUSTOMIZE)
+    env = {**os.environ, "PYTHONPATH": str(directory), "PAIR_PYTHON": python, "PAIR_CODE": code,
+           "PAIR_NEW_SESSION": "1" if new_session else "0"}
+    driver = subprocess.Popen([sys.executable, *arguments], stdout=subprocess.PIPE, text=True, env=env, cwd=directory)
+    return driver, int(driver.stdout.readline())
+
+
+def spawn_driver(directory: Path, **kwargs) -> tuple[subprocess.Popen[str], int]:
+    """A stand-in for a local run's driver, with the command line ``Invocation.sh`` gives the real one, and its
+    script (see ``spawn_pair``)."""
+    return spawn_pair(directory, driver_command()[1:], **kwargs)
+
+
+def end_pair(driver: subprocess.Popen[str], script: int) -> None:
+    driver.kill()
+    driver.wait()
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(script, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 @needs_proc
@@ -80,29 +120,124 @@ def test_a_real_stat_line_of_a_process_named_with_spaces_and_parentheses(odd_pyt
 
 
 @needs_proc
-def test_the_process_check_takes_a_driver_and_its_session_leading_script(odd_python):
-    helper, script = _spawn_session_grandchild(odd_python)
-    loner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # not leading a session
+def test_the_process_check_takes_a_driver_and_its_session_leading_script(odd_python, tmp_path):
+    driver, script = spawn_driver(tmp_path / "pair", python=odd_python)
+    loner = subprocess.Popen([sys.executable, "-c", SLEEP])  # not leading a session
     try:
         assert wait_for(lambda: Path(f"/proc/{script}/comm").read_text() == ODD_NAME + "\n", 10)
-        assert local_run_processes({"driver": helper.pid, "script": script}) is None
+        assert read_cmdline(driver.pid) == driver_command() and runs_driver(driver.pid)
+        assert local_run_processes({"driver": driver.pid, "script": script}) is None
         for refused in (
-            {"driver": script, "script": helper.pid},  # swapped
+            {"driver": script, "script": driver.pid},  # swapped
             {"driver": os.getpid(), "script": script},  # the fake's own process
-            {"driver": helper.pid, "script": os.getpgrp()},
-            {"driver": helper.pid, "script": loner.pid},
-            {"driver": loner.pid, "script": script},  # not the script's parent
-            {"driver": helper.pid, "script": 4_194_304},  # no such process
+            {"driver": driver.pid, "script": os.getpgrp()},
+            {"driver": driver.pid, "script": loner.pid},
+            {"driver": loner.pid, "script": script},  # not a driver, nor the script's parent
+            {"driver": driver.pid, "script": 4_194_304},  # no such process
+            {"driver": 4_194_304, "script": script},
+            {"script": script},
         ):
             assert local_run_processes(refused) is not None, refused
     finally:
-        for process in (helper, loner):
+        loner.kill()
+        loner.wait()
+        end_pair(driver, script)
+
+
+# ------------------------------------------------------------------------------------------ the driver's command line
+def test_a_cmdline_is_split_at_its_nuls():
+    assert parse_cmdline(b"/usr/bin/python3\0/x/driver.py\0azureml-setup/amlmock-run.json\0") == [
+        "/usr/bin/python3", "/x/driver.py", "azureml-setup/amlmock-run.json"]
+    assert parse_cmdline(b"a\0\0b c\0") == ["a", "", "b c"]  # an empty argument; spaces are not separators
+    assert parse_cmdline(b"rewritten title") == ["rewritten title"]  # no NUL at the end
+    assert parse_cmdline(b"") == []  # a zombie, or a kernel thread
+    assert parse_cmdline(b"\xff\0") == [os.fsdecode(b"\xff")]
+
+
+def test_the_driver_is_known_by_its_whole_command_line():
+    command = driver_command()
+    assert command == [sys.executable, DRIVER, CONFIG_PATH] and os.path.isabs(DRIVER)
+    assert is_driver_command(command) and is_driver_command(tuple(command))
+    for other in (
+        [],
+        command[:2],  # the driver's path alone: an editor or a pager on the file has that much
+        ["vim", DRIVER, CONFIG_PATH],
+        ["less", DRIVER],
+        [sys.executable, "-u", DRIVER, CONFIG_PATH],
+        [sys.executable, "-c", "pass", DRIVER, CONFIG_PATH],
+        [*command, "--more"],
+        [sys.executable, "driver.py", CONFIG_PATH],
+        [sys.executable, DRIVER, "amlmock-run.json"],
+    ):
+        assert not is_driver_command(other), other
+
+
+def test_invocation_sh_execs_the_command_the_check_knows():
+    """The SDK runs ``/bin/bash -c .../Invocation.sh``; the script execs the driver, so the driver's pid (the one it
+    reports) has exactly ``driver_command()`` as its cmdline (a real submitted run: tests/test_local_runs.py)."""
+    with zipfile.ZipFile(io.BytesIO(invocation_zip({}))) as archive:
+        script = archive.read("azureml-setup/Invocation.sh").decode()
+        assert CONFIG_PATH in archive.namelist()
+    [line] = [line for line in script.splitlines() if line.startswith("exec ")]
+    words = shlex.split(line)
+    assert words[1:4] == driver_command() and words[4:] == [">", "azureml-setup/amlmock-driver.log", "2>&1"]
+
+
+@needs_proc
+def test_a_process_reads_its_own_cmdline():
+    process = subprocess.Popen([sys.executable, "-c", SLEEP, "a b", "", "\u00e9"])
+    try:
+        assert wait_for(lambda: read_cmdline(process.pid) == [sys.executable, "-c", SLEEP, "a b", "", "\u00e9"], 10)
+        assert not runs_driver(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+    assert read_cmdline(process.pid) is None and not runs_driver(process.pid)
+
+
+@needs_proc
+@pytest.mark.parametrize("arguments", [
+    ["-c", "pass"],  # a plain Python (a tmux server, an IDE, a shell, ... would do as well)
+    ["-c", "pass", DRIVER, CONFIG_PATH],  # the driver's arguments, not as its command
+    [DRIVER],
+    [DRIVER, CONFIG_PATH, "--more"],
+], ids=["plain", "driver-as-argument", "driver-without-config", "extra-argument"])
+def test_a_process_with_a_child_leading_its_own_session_is_not_a_driver(arguments, tmp_path):
+    """The hole this closes: a tmux-like pair (a parent, and a child that calls ``os.setsid()`` itself) passed the
+    script's checks, so a hostile registration could make the fake kill both when it stops."""
+    parent, child = spawn_pair(tmp_path / "pair", arguments, code="import os, time; os.setsid(); time.sleep(60)",
+                               new_session=False)
+    try:
+        assert wait_for(lambda: read_stat(child).session == child, 10)
+        assert leads_session_under(child, parent.pid)  # all that was asked before
+        why = local_run_processes({"driver": parent.pid, "script": child})
+        assert why == (f"Process {parent.pid} is not amlmock's local-run driver: its command line is not "
+                       f"{shlex.join(driver_command())}")
+        backend = Backend(process_check=local_run_processes)
+        run = _local_run(backend)
+        with pytest.raises(ValidationError) as refused:
+            backend.record_processes(run, {"driver": parent.pid, "script": child})
+        assert (refused.value.status, refused.value.code, refused.value.message) == (400, "ValidationError", why)
+        assert refused.value.target == "processes" and run.processes == {}
+    finally:
+        end_pair(parent, child)
+
+
+def test_without_proc_only_the_scripts_session_is_checked(monkeypatch):
+    """Elsewhere than Linux neither the driver's command line nor the script's parent can be read (documented)."""
+    monkeypatch.setattr(processes, "has_proc", lambda: False)
+    monkeypatch.setattr(processes, "read_stat", lambda pid: None)
+    monkeypatch.setattr(processes, "read_cmdline", lambda pid: None)
+    leader = subprocess.Popen([sys.executable, "-c", SLEEP], start_new_session=True)
+    loner = subprocess.Popen([sys.executable, "-c", SLEEP])
+    try:
+        assert local_run_processes({"driver": loner.pid, "script": leader.pid}) is None
+        assert local_run_processes({"driver": leader.pid, "script": loner.pid}) is not None
+        assert local_run_processes({"driver": os.getpid(), "script": leader.pid}) is not None
+    finally:
+        for process in (leader, loner):
             process.kill()
             process.wait()
-        try:
-            os.killpg(script, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 # ------------------------------------------------------------------------------------------ process_alive never reaps

@@ -14,6 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "driver.py")
 WRAPPER = os.path.join(HERE, "script_wrapper.py")
 CONFIG_NAME = "amlmock-run.json"
+CONFIG_PATH = f"azureml-setup/{CONFIG_NAME}"
 LOG_NAME = "azureml-logs/70_driver_log.txt"
 
 
@@ -33,22 +34,28 @@ def script_environment(configuration: dict[str, Any]) -> dict[str, str]:
     return variables
 
 
+def driver_command() -> list[str]:
+    """The driver's command line: this Python, amlmock's ``driver.py``, the config. ``Invocation.sh`` execs it (and
+    the SDK's ``/bin/bash -c`` execs that script), so the process the driver reports as its own has exactly these
+    arguments in ``/proc/<pid>/cmdline``, which is how the fake knows its driver (``processes.runs_driver``)."""
+    return [sys.executable, DRIVER, CONFIG_PATH]
+
+
 def invocation_zip(driver_config: dict[str, Any]) -> bytes:
     """``azureml-setup/Invocation.sh`` starting the driver, and the driver's config."""
-    config_path = f"azureml-setup/{CONFIG_NAME}"
     script = "\n".join(
         [
             "#!/bin/bash",
             "# Written by amlmock: runs this local run's script against the fake service.",
             'cd "$(dirname "$0")/.."',
-            f"exec {shlex.quote(sys.executable)} {shlex.quote(DRIVER)} {config_path} > azureml-setup/amlmock-driver.log 2>&1",
+            f"exec {shlex.join(driver_command())} > azureml-setup/amlmock-driver.log 2>&1",
             "",
         ]
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("azureml-setup/Invocation.sh", script)
-        archive.writestr(config_path, json.dumps(driver_config, indent=2))
+        archive.writestr(CONFIG_PATH, json.dumps(driver_config, indent=2))
     return buffer.getvalue()
 
 
