@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 import responses
 from requests import PreparedRequest
 
-from amlmock import mock_aml
+from amlmock import AmlMock, mock_aml
 from amlmock.transports.responses_adapter import ANY_URL, METHODS, wsgi_callback
 
 from .walkthrough import prepare, walkthrough
@@ -77,18 +77,23 @@ class Floor:
     @classmethod
     def record(cls, workload: Callable[[], None]) -> "Floor":
         """Run ``workload`` against a fresh fake and keep the first reply to each route."""
-        replies: dict[RouteKey, CannedReply] = {}
         with mock_aml() as aml:
             prepare(aml)
-            forward = wsgi_callback(aml.app)
+            return cls.record_in(aml, workload)
 
-            def recording(request: PreparedRequest) -> Reply:
-                reply = forward(request)
-                replies.setdefault(route_key(request), _canned(request, *reply))
-                return reply
+    @classmethod
+    def record_in(cls, aml: AmlMock, workload: Callable[[], None]) -> "Floor":
+        """Run ``workload`` against the active fake ``aml`` and keep the first reply to each route."""
+        replies: dict[RouteKey, CannedReply] = {}
+        forward = wsgi_callback(aml.app)
 
-            with _install(recording):
-                workload()
+        def recording(request: PreparedRequest) -> Reply:
+            reply = forward(request)
+            replies.setdefault(route_key(request), _canned(request, *reply))
+            return reply
+
+        with _install(recording):
+            workload()
         return cls(replies)
 
     def reply(self, request: PreparedRequest) -> Reply:
@@ -107,8 +112,12 @@ class Floor:
         """``mock_aml()``'s set-up (offline auth, SDK tuning, run tracking) with the stub as transport."""
         with mock_aml() as aml:
             prepare(aml)  # the offline auth lists the subscriptions of the fake's workspaces
-            with _install(self.reply):
+            with self.serving():
                 yield
+
+    def serving(self) -> responses.RequestsMock:
+        """The stub as transport, shadowing an active ``mock_aml()`` while the returned mock is entered."""
+        return _install(self.reply)
 
 
 @functools.cache

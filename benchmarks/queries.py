@@ -7,6 +7,7 @@ memory figures count them.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import tracemalloc
@@ -23,7 +24,8 @@ from amlmock.backend.models import Run as FakeRun
 from amlmock.backend.models import Workspace as FakeWorkspace
 from amlmock.backend.service import Backend
 
-from .measure import Figure, Settings, median_cpu, progress, timed
+from .floor import Floor
+from .measure import Figure, Sample, Settings, alternate, median_cpu, progress, timed
 from .walkthrough import workspace
 
 NAME = "2 queries"
@@ -31,6 +33,7 @@ EXPERIMENT = "query-scaling"
 BUCKETS = 100  # each run falls in one of 100 buckets: a query for one bucket matches 1% of the runs
 COHORT = 1000  # runs 0-999 form cohort c0: with a bucket, a query that matches 10 runs at every size
 POOL_SIZE = 1000
+SDK_PAGE_SIZE = 500  # the SDK's DEFAULT_PAGE_SIZE: the ``top`` of every run query it sends
 METRIC_BATCH = 250  # the service's maximum rows per metric batch
 
 
@@ -134,9 +137,10 @@ def _first_page(exp: Experiment, query: dict[str, Any]) -> None:
     next(iter(exp.get_runs(**query)))
 
 
-def _query_costs(settings: Settings, sizes: tuple[int, ...], seeder: RunSeeder) -> dict[tuple[str, int], float]:
-    """Median CPU seconds of each query's first page, at each size, as one experiment grows."""
-    costs: dict[tuple[str, int], float] = {}
+def _query_costs(settings: Settings, sizes: tuple[int, ...], seeder: RunSeeder) -> dict[tuple[str, int, str], float]:
+    """Median CPU seconds of each query's first page, at each size, as one experiment grows: against
+    amlmock, and against the floor (the SDK alone, handed amlmock's recorded reply to the same query)."""
+    costs: dict[tuple[str, int, str], float] = {}
     with mock_aml() as aml:
         fake_ws = aml.create_workspace()
         fake_exp = aml.backend.create_experiment(fake_ws, EXPERIMENT)
@@ -148,31 +152,46 @@ def _query_costs(settings: Settings, sizes: tuple[int, ...], seeder: RunSeeder) 
             progress(f"{size:,} runs seeded in {time.perf_counter() - started:.1f} s; querying")
             seeded = size
             for label, query in QUERIES.items():
-                _first_page(exp, query)  # warm-up
-                costs[label, size] = median_cpu(timed(lambda: _first_page(exp, query)) for _ in range(settings.repeat))
+                page = functools.partial(_first_page, exp, query)
+                floor = Floor.record_in(aml, page)  # also the warm-up
+                samples = alternate({"amlmock": lambda: timed(page), "floor": lambda: _on_floor(floor, page)}, settings)
+                for variant, measured in samples.items():
+                    costs[label, size, variant] = median_cpu(measured)
     return costs
 
 
+def _on_floor(floor: Floor, page: Callable[[], None]) -> Sample:
+    with floor.serving():
+        return timed(page)
+
+
 def run(settings: Settings) -> list[Figure]:
-    """cost(largest)/cost(smallest) of each query; bytes per stored run and per metric value."""
+    """How queries scale (end to end, the SDK alone, amlmock's own share); bytes per stored run and metric value."""
     sizes = settings.pick((1_000, 10_000, 100_000), (100, 400))
     seeder = RunSeeder()
     costs = _query_costs(settings, sizes, seeder)
-    smallest, largest = sizes[0], sizes[-1]
-    scaling = [
-        Figure(
-            NAME,
-            f"query CPU({largest:,} runs) / CPU({smallest:,}), {label}",
-            costs[label, largest] / costs[label, smallest],
-            "×",
-            3.0,
-            {f"{size}_runs_ms": costs[label, size] * 1000 for size in sizes},
-        )
-        for label in QUERIES
+    small, large = sizes[0], sizes[-1]
+
+    def figure(label: str, what: str, cost: Callable[[int], float], goal: float | None) -> Figure:
+        raw = {f"{size}_runs_ms": cost(size) * 1000 for size in sizes}
+        return Figure(NAME, f"{what} CPU({large:,} runs) / CPU({small:,}), {label}", cost(large) / cost(small), "×", goal, raw)
+
+    def own(label: str) -> Callable[[int], float]:
+        """amlmock's CPU over the floor's; a share below the clock's resolution counts as 1 µs."""
+        return lambda size: max(costs[label, size, "amlmock"] - costs[label, size, "floor"], 1e-6)
+
+    one_percent = "1% match"
+    answer = {size: min(size // BUCKETS, SDK_PAGE_SIZE) for size in sizes}  # runs on the first page
+    figures = [
+        figure(one_percent, "query", lambda size: costs[one_percent, size, "amlmock"], 3.0),
+        figure(one_percent, "SDK alone (floor)", lambda size: costs[one_percent, size, "floor"], None),
+        figure(one_percent, "amlmock's share per run returned:", lambda size: own(one_percent)(size) / answer[size], 3.0),
+        figure("10 matches", "query", lambda size: costs["10 matches", size, "amlmock"], 3.0),
+        figure("10 matches", "amlmock's share", own("10 matches"), 3.0),
     ]
     per_run = bytes_per_run(seeder, settings.pick(10_000, 200))
     per_value = bytes_per_metric_value(settings.pick(20_000, 500))
-    return scaling + [
+    return figures + [
         Figure(NAME, "bytes per stored run (10 tags, 2 properties)", per_run, "B", 2048),
         Figure(NAME, "bytes per stored scalar metric value", per_value, "B", 200),
     ]

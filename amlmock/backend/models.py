@@ -170,7 +170,6 @@ class Run:
     parent_run_id: str | None
     created_utc: datetime
     created_by: Mapping[str, str]
-    data_container_id: str
     status: str = "NotStarted"
     name: str | None = None
     display_name: str | None = None
@@ -186,13 +185,30 @@ class Run:
     properties: dict[str, str | None] = field(default_factory=dict)
     run_definition: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
-    metrics: dict[str, MetricSeries] = field(default_factory=dict)
-    processes: dict[str, int] = field(default_factory=dict)
-    # Most runs never get warnings or children, and a stored run may have no events yet: these lists are
-    # made on first use (a list costs memory, and the garbage collector visits it, for each of many runs).
+    # Most runs never get warnings, children, metrics or processes, and a stored run may have no events yet:
+    # these containers are made on first use (each costs memory, and a list is visited by the garbage
+    # collector, for each of many runs). A data container named the usual way is not stored either.
     _warnings: list[dict[str, Any]] | None = None
     _status_history: list[StatusEvent] | None = None
     _children: list[str] | None = None
+    _metrics: dict[str, MetricSeries] | None = None
+    _processes: dict[str, int] | None = None
+    _data_container_id: str | None = None
+
+    @property
+    def data_container_id(self) -> str:
+        """The artifact container of the run's files: ``dcid.<run id>`` unless the run was created with another."""
+        return self._data_container_id or f"dcid.{self.run_id}"
+
+    @property
+    def metrics(self) -> dict[str, MetricSeries]:
+        """The run's metrics by name, in the order first logged (read-only: ``add_metric`` adds one)."""
+        return self._metrics if self._metrics is not None else {}
+
+    @property
+    def processes(self) -> dict[str, int]:
+        """The process ids of a local run (read-only: ``record_processes`` sets them)."""
+        return self._processes if self._processes is not None else {}
 
     @property
     def warnings(self) -> list[dict[str, Any]]:
@@ -220,6 +236,16 @@ class Run:
     def add_child(self, run_id: str) -> None:
         """Record a new direct child."""
         self._children = _appended(self._children, run_id)
+
+    def add_metric(self, series: MetricSeries) -> None:
+        """Keep a new metric."""
+        if self._metrics is None:
+            self._metrics = {}
+        self._metrics[series.name] = series
+
+    def record_processes(self, processes: Mapping[str, int]) -> None:
+        """Keep the process ids of a local run."""
+        self._processes = dict(processes)
 
     @property
     def order_time(self) -> datetime:

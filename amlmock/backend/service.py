@@ -268,7 +268,7 @@ class Backend:
             parent_run_id=parent.run_id if parent else None,
             created_utc=utcnow(),
             created_by=DEFAULT_USER,  # shared: the fake has one user, and nothing mutates it
-            data_container_id=container,
+            _data_container_id=None if container == f"dcid.{run_id}" else container,
             tags=tags,
             properties=properties,
         )
@@ -323,8 +323,8 @@ class Backend:
 
         The fake signals these processes (the script's whole process group) when it stops, so it takes only
         what its driver reports: once, for a local run, ids from 2 to ``MAX_PID`` that the injected
-        ``process_check`` accepts (the OS side: not the fake's own process, parent or group, and a script that
-        leads its own session as a child of the driver, as the driver starts it).
+        ``process_check`` accepts (the OS side: not the fake's own process, parent or group, a driver running
+        amlmock's driver command, and a script that leads its own session as a child of the driver).
         """
         if run.properties.get("_azureml.ComputeTargetType") != "local":
             raise ValidationError(f"Run {run.run_id!r} is not a local run", target="runId")
@@ -335,7 +335,7 @@ class Backend:
         refused = self.process_check(dict(processes))
         if refused is not None:
             raise ValidationError(refused, target="processes")
-        run.processes.update(processes)
+        run.record_processes(processes)
         return run
 
     @locked
@@ -472,7 +472,8 @@ class Backend:
                     limits.check_length(f"value of column {column!r} of metric {name!r}", cell, limits.MAX_METRIC_COLUMN_LENGTH)
         if series is None:
             ux_type = properties.get("uxMetricType")
-            series = run.metrics[name] = MetricSeries(name, dict(columns), ux_type)
+            series = MetricSeries(name, dict(columns), ux_type)
+            run.add_metric(series)
         else:
             series.columns.update(columns)
         for row, time in zip(rows, logged_at):
@@ -641,6 +642,8 @@ def _check_parent_field(body: Mapping[str, Any]) -> None:
 
 def _apply_fields(run: Run, fields: Mapping[str, Any]) -> None:
     for attribute, value in fields.items():
+        if value == run.run_id:  # names are often the run id: keep that string once
+            value = run.run_id
         setattr(run, attribute, value)
 
 
