@@ -10,9 +10,10 @@ import ipaddress
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Union
 
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -39,6 +40,7 @@ WORKSPACE_PATH = (
 LOOPBACK_NAMES = ("localhost",)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 MATCH_CACHE_SIZE = 1024
+JSON_TYPE = "application/json; charset=utf-8"
 
 Handler = Callable[..., Any]
 
@@ -177,9 +179,36 @@ def build_route_table(routers: Iterable[Router]) -> RouteTable:
     return RouteTable(url_map, frozenset(h for router in routers for h in router.public))
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+class JsonReply:
+    """A JSON answer as a minimal WSGI response: most answers are JSON, and werkzeug's ``Response``
+    does much more per request than a JSON body with a status needs."""
+
+    __slots__ = ("status_code", "body", "headers")
+    mimetype = "application/json"
+
+    def __init__(self, document: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.status_code = status
+        self.body = json.dumps(document).encode("utf-8")
+        self.headers = headers or {}
+
+    def get_data(self) -> bytes:
+        """The body (as werkzeug's ``Response.get_data``)."""
+        return self.body
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response(
+            f"{self.status_code} {HTTP_STATUS_CODES.get(self.status_code, 'Unknown')}",
+            [("Content-Type", JSON_TYPE), ("Content-Length", str(len(self.body))), *self.headers.items()],
+        )
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [self.body]
+
+
+Reply = Union[Response, JsonReply]
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> JsonReply:
     """A JSON response."""
-    return Response(json.dumps(body), status=status, headers=headers, content_type="application/json; charset=utf-8")
+    return JsonReply(body, status, headers)
 
 
 class ServiceApp:
@@ -204,7 +233,7 @@ class ServiceApp:
         response = self.handle(Request(environ))
         return response(environ, start_response)
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request) -> Reply:
         """Route one request; every failure becomes a service-shaped error response.
 
         An injected fault may raise ``ConnectionDropped``, which the transport turns into a dropped connection.
@@ -227,9 +256,9 @@ class ServiceApp:
             log.exception("amlmock failed on %s %s", request.method, request.url)
             failure = InternalError(f"amlmock failed on {request.method} {request.path}: {error!r}")
             return json_response(error_body(failure), 500)
-        return result if isinstance(result, Response) else json_response(result)
+        return result if isinstance(result, (Response, JsonReply)) else json_response(result)
 
-    def not_implemented(self, request: Request) -> Response:
+    def not_implemented(self, request: Request) -> JsonReply:
         """A 404 naming the method and URL, so the caller knows the fake is missing a route."""
         url = request.base_url
         error = NotImplementedByFake(

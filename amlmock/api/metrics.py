@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from werkzeug.wrappers import Response
 
 from ..backend.errors import ValidationError
 from ..backend.models import Run
-from .app import WORKSPACE_PATH, Call, Router, json_response
+from .app import WORKSPACE_PATH, Call, JsonReply, Router, json_response
 from .wire import error_body, metric_dto
 
 router = Router()
@@ -35,7 +34,7 @@ def _offset(token: Any) -> int:
 
 
 @router.route(RUN + "/batch", "POST")
-def post_metrics(call: Call, **names: str) -> Response:
+def post_metrics(call: Call, **names: str) -> JsonReply:
     """M1: 200 when all were stored, 207 with one error per refused metric otherwise."""
     run = _run(call, names)
     errors = call.backend.post_metrics(run, call.json_object().get("values"))

@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
-from ..api.app import WORKSPACE_PATH
+from ..api.app import WORKSPACE_PATH, Reply
 from .contracts import Contract, validator_for, without_nulls
 from .sdk import sdk_contracts, sdk_error_definitions
 from .specs import error_definitions, spec_contracts, specs_available, specs_dir
@@ -153,7 +153,7 @@ class Checker:
         self.report = ConformanceReport()
         self._lock = threading.Lock()
 
-    def check(self, request: Request, response: Response) -> None:
+    def check(self, request: Request, response: Reply) -> None:
         """Validate one answered request; never raises (a failure of the checker is a mismatch too)."""
         contract = self.contracts.find(request.method, request.path)
         answer_data = response.get_data() if response.mimetype == "application/json" else b""
@@ -240,7 +240,7 @@ def validating(app: "ServiceApp", checker: Checker) -> Iterator[ConformanceRepor
     previous = vars(app).get("handle")
     inner = app.handle
 
-    def handle(request: Request) -> Response:
+    def handle(request: Request) -> Reply:
         response = inner(request)
         checker.check(request, response)
         return response

@@ -7,6 +7,7 @@ and are then removed), so unknown hosts and paths reach the app too and get its
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
@@ -82,12 +83,19 @@ def wsgi_environ(request: PreparedRequest) -> dict[str, Any]:
         "wsgi.run_once": False,
     }
     for name, value in request.headers.lower_items():
-        key = name.upper().replace("-", "_")
-        if key == "CONTENT_TYPE":
+        key = _environ_key(name)
+        if key is not None:
             environ[key] = value
-        elif key != "CONTENT_LENGTH":
-            environ["HTTP_" + key] = value
     return environ
+
+
+@functools.lru_cache(maxsize=256)
+def _environ_key(header: str) -> str | None:
+    """The environ key of a header (PEP 3333); None for Content-Length, which the body decides."""
+    key = header.upper().replace("-", "_")
+    if key == "CONTENT_LENGTH":
+        return None
+    return key if key == "CONTENT_TYPE" else "HTTP_" + key
 
 
 class ResponsesTransport:
