@@ -9,6 +9,7 @@ import functools
 import ipaddress
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Union
 
@@ -40,6 +41,11 @@ WORKSPACE_PATH = (
 LOOPBACK_NAMES = ("localhost",)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 MATCH_CACHE_SIZE = 1024
+SCOPED_PATH = re.compile(
+    r"^(/[^/]+/[^/]+)/subscriptions/([^/]+)/resourceGroups/([^/]+)"
+    r"/providers/Microsoft\.MachineLearningServices/workspaces/([^/]+)(/.*)?$"
+)
+SCOPE_MARK = "/~workspace"  # no request path holds it: "~" is no segment of any route
 JSON_TYPE = "application/json; charset=utf-8"
 
 Handler = Callable[..., Any]
@@ -65,12 +71,19 @@ class Router:
 
 
 class RouteTable:
-    """All routes of the service, and which of them are public (read-only, so apps can share it)."""
+    """All routes of the service, and which of them are public (read-only, so apps can share it).
+
+    Matching is cached (a run's requests repeat its path) and, for data-plane paths, done in two steps: one
+    regular expression takes the workspace scope (``/<service>/<version>/subscriptions/.../workspaces/<name>``)
+    off the path, and a second map routes the short rest. The scope is half of every path's segments, and
+    werkzeug's matcher pays for each one.
+    """
 
     def __init__(self, url_map: Map, public: frozenset[Handler]) -> None:
         self.url_map = url_map
         self.public = public
         self._adapter = url_map.bind("amlmock")
+        self._scoped_adapter = _scoped_map(url_map).bind("amlmock")
         self.match = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._match)
 
     @property
@@ -80,11 +93,27 @@ class RouteTable:
 
     def _match(self, method: str, path: str) -> tuple[Handler | None, dict[str, str]]:
         """The handler of ``method`` and ``path`` and the values of the path's variables (not to be
-        changed: answers are cached, as a run's requests repeat its path)."""
+        changed: answers are cached)."""
+        scoped = SCOPED_PATH.match(path)
         try:
-            return self._adapter.match(path, method)
+            if scoped is None:
+                return self._adapter.match(path, method)
+            service, subscription_id, resource_group, workspace_name, rest = scoped.groups()
+            handler, values = self._scoped_adapter.match(service + SCOPE_MARK + (rest or ""), method)
         except HTTPException:
             return None, {}
+        scope = {"subscription_id": subscription_id, "resource_group": resource_group, "workspace_name": workspace_name}
+        return handler, {**values, **scope}
+
+
+def _scoped_map(url_map: Map) -> Map:
+    """The rules of ``url_map`` under ``/<service>/<version>`` + ``WORKSPACE_PATH``, with the scope as ``SCOPE_MARK``."""
+    rules = []
+    for rule in url_map.iter_rules():
+        service, found, rest = rule.rule.partition(WORKSPACE_PATH)
+        if found and service.count("/") == 2 and not service.endswith("/"):
+            rules.append(Rule(service + SCOPE_MARK + rest, methods=rule.methods, endpoint=rule.endpoint))
+    return Map(rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False)
 
 
 @dataclass

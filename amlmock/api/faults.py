@@ -138,6 +138,8 @@ class FaultInjector:
 
     def apply(self, operation: str | None, method: str, path: str) -> None:
         """Act on a call: sleep, drop (``ConnectionDropped``) or fail (``FaultError``) as the first firing fault says."""
+        if not self._faults:  # the usual case: nothing injected (read without the lock: a list's truth is atomic)
+            return
         with self._lock:
             fault = next((f for f in self._faults if f.matches(operation, method, path) and f.fires()), None)
         if fault is None:

@@ -344,6 +344,7 @@ class Workspace:
     location: str
     workspace_id: str
     experiments: dict[str, Experiment] = field(default_factory=dict)
+    experiments_by_id: dict[str, Experiment] = field(default_factory=dict)
     runs: dict[str, Run] = field(default_factory=dict)
     artifacts: dict[tuple[str, str], Artifact] = field(default_factory=dict)
     snapshots: dict[str, Snapshot] = field(default_factory=dict)
@@ -360,12 +361,14 @@ class Workspace:
             f"/providers/Microsoft.MachineLearningServices/workspaces/{self.name}"
         )
 
+    def add_experiment(self, experiment: Experiment) -> None:
+        """Keep a new experiment, found by name and by id."""
+        self.experiments[experiment.name] = experiment
+        self.experiments_by_id[experiment.experiment_id] = experiment
+
     def experiment_by_id(self, experiment_id: str) -> Experiment | None:
         """The experiment with this id, if any."""
-        for experiment in self.experiments.values():
-            if experiment.experiment_id == experiment_id:
-                return experiment
-        return None
+        return self.experiments_by_id.get(experiment_id)
 
 
 def workspace_key(subscription_id: str, resource_group: str, name: str) -> tuple[str, str, str]:

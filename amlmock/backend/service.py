@@ -158,7 +158,7 @@ class Backend:
         """Create the experiment, or return it when it exists already."""
         limits.check_experiment_name(name)
         if name not in workspace.experiments:
-            workspace.experiments[name] = Experiment(new_id(), name, utcnow())
+            workspace.add_experiment(Experiment(new_id(), name, utcnow()))
         return workspace.experiments[name]
 
     @locked
