@@ -38,9 +38,14 @@ METRIC_BATCH = 250  # the service's maximum rows per metric batch
 
 
 class RunSeeder:
-    """Makes run bodies with 10 tags (9 of ``faker`` values, one bucket) and 2 properties (bucket, cohort)."""
+    """Makes run bodies with 10 tags (9 of ``faker`` values, one bucket) and 2 properties (bucket, cohort).
 
-    def __init__(self, seed: int = 5) -> None:
+    Each faker tag takes one of 1,000 values, so at 10k runs a value is shared by about 10 runs, as owners,
+    datasets and commits are in a real experiment; ``unique`` gives every run values of its own instead.
+    """
+
+    def __init__(self, seed: int = 5, unique: bool = False) -> None:
+        self.unique = unique
         fake = Faker()
         fake.seed_instance(seed)
         makers: dict[str, Callable[[], Any]] = {
@@ -59,9 +64,10 @@ class RunSeeder:
     def body(self, index: int) -> dict[str, Any]:
         """The body of run ``index``, decoded from JSON like a request's."""
         run_id = f"run_{index:07d}"
-        tags = {key: pool[(index * 7 + n) % POOL_SIZE] for n, (key, pool) in enumerate(self.pools.items())}
-        tags["bucket"] = f"b{index % BUCKETS}"
-        properties = {"split": f"s{index % BUCKETS}", "cohort": f"c{index // COHORT}"}
+        suffix = f"-{index}" if self.unique else ""
+        tags = {key: pool[(index * 7 + n) % POOL_SIZE] + suffix for n, (key, pool) in enumerate(self.pools.items())}
+        tags["bucket"] = f"b{index % BUCKETS}{suffix}"
+        properties = {"split": f"s{index % BUCKETS}{suffix}", "cohort": f"c{index // COHORT}{suffix}"}
         body = {"runId": run_id, "name": run_id, "tags": tags, "properties": properties}
         return json.loads(json.dumps(body))
 
@@ -190,8 +196,10 @@ def run(settings: Settings) -> list[Figure]:
         figure("10 matches", "amlmock's share", own("10 matches"), 3.0),
     ]
     per_run = bytes_per_run(seeder, settings.pick(10_000, 200))
+    per_unique_run = bytes_per_run(RunSeeder(unique=True), settings.pick(10_000, 200))
     per_value = bytes_per_metric_value(settings.pick(20_000, 500))
     return figures + [
         Figure(NAME, "bytes per stored run (10 tags, 2 properties)", per_run, "B", 2048),
+        Figure(NAME, "bytes per stored run, every tag and property value its own", per_unique_run, "B", 2048),
         Figure(NAME, "bytes per stored scalar metric value", per_value, "B", 200),
     ]
