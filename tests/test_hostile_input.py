@@ -36,6 +36,7 @@ from werkzeug.test import Client
 
 from amlmock import mock_aml
 from amlmock.backend.lifecycle import EVENT_PREFIX
+from amlmock.backend.query import parse_filter
 from amlmock.execution.processes import local_run_processes, read_stat
 from amlmock.tokens import make_token
 from tests.helpers import raw, wait_for
@@ -515,23 +516,31 @@ def test_loopback_server_survives_broken_connections(target):
 
 
 def test_a_slow_filter_does_not_hold_up_other_requests(target):
-    """Filters are parsed outside the backend's lock: while one pathological filter is parsed (the
-    parser retries other readings of an ambiguous text), other clients are still answered at once."""
-    slow = json.dumps({"filter": 'Tags/a eq "1" or ' * 80}).encode()  # ~1,400 characters, about a second of parsing
+    """Filters are parsed outside the backend's lock: while one filter is being parsed (held here until
+    another client has been answered), other clients are still answered. Were the lock held, the read
+    would wait for the parse, and the parse would give up waiting (``released`` stays False)."""
+    parsing, answered = threading.Event(), threading.Event()
+    released: list[bool] = []
+
+    def held_parse(text: str, known_field: Any) -> Any:
+        parsing.set()
+        released.append(answered.wait(10))
+        return parse_filter(text, known_field)
+
+    body = json.dumps({"filter": 'Tags/a eq "1" or ' * 80}).encode()  # broken: nothing follows the last "or"
     path = target.url("/history/v1.0{ws}/experiments/{exp}/runs:query")
     results: list[int] = []
-    worker = threading.Thread(target=lambda: results.append(Client(target.aml.app).post(
-        path, data=slow, headers={**AUTH, "Content-Type": "application/json"}, base_url=HOST).status_code))
-    worker.start()
-    time.sleep(0.05)
-    answered_meanwhile = 0  # reads answered while the slow filter was still being parsed
-    while worker.is_alive():
+    with mock.patch("amlmock.backend.service.parse_filter", held_parse):
+        worker = threading.Thread(target=lambda: results.append(Client(target.aml.app).post(
+            path, data=body, headers={**AUTH, "Content-Type": "application/json"}, base_url=HOST).status_code))
+        worker.start()
+        assert parsing.wait(10)
         status, _ = target.send("GET", target.url("/history/v1.0{ws}/experiments/{exp}/runs/{run}"), None, "wsgi")
-        assert status == 200
-        answered_meanwhile += worker.is_alive()
-    worker.join()
+        answered.set()
+        worker.join()
+    assert status == 200
+    assert released == [True]
     assert results == [400]
-    assert answered_meanwhile > 0
 
 
 def test_filters_longer_than_the_limit_are_refused_at_once(target):

@@ -21,10 +21,13 @@ import re
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
 from unittest import mock
 
 import pytest
+from azureml._restclient._odata import runs as odata
+from azureml._restclient._odata.constants import NO_CHILD_RUNS_QUERY
+from azureml._restclient._odata.expressions import and_join
 from azureml._restclient.experiment_client import ExperimentClient
 from azureml.core import Experiment
 from azureml.core import Run as SdkRun
@@ -34,9 +37,11 @@ from hypothesis import strategies as st
 from amlmock import AmlMock, mock_aml
 from amlmock.backend.errors import ValidationError
 from amlmock.backend.lifecycle import EVENT_PREFIX
+from amlmock.backend.limits import MAX_FILTER_LENGTH
 from amlmock.backend.models import Run as FakeRun
-from amlmock.backend.models import is_run_filter_field
-from amlmock.backend.query import parse_filter
+from amlmock.backend.models import is_experiment_filter_field, is_run_filter_field
+from amlmock.backend.query import Work, parse_filter, work_budget
+from tests.helpers import raw
 
 Mapping = dict[str, Optional[str]]
 Filter = Union[None, str, Mapping]
@@ -266,6 +271,108 @@ def test_other_readings_do_not_hide_a_bad_filter(text: str, fragment: str) -> No
     """Re-reading a quote or an operator must not turn an unknown field into a silent non-match."""
     with pytest.raises(ValidationError, match=re.escape(fragment)):
         parse_filter(text, is_run_filter_field)
+
+
+# ---------------------------------------------------------------------------- the parser's work budget
+def sdk_filter(tags: Filter, properties: Filter, status: Optional[str], top_level: bool) -> str:
+    """The ``$filter`` the SDK's own OData helpers write for ``get_runs``/``Run.list`` arguments."""
+    parts = [
+        odata.get_filter_run_tags(tags) if tags else None,
+        odata.get_filter_run_properties(properties) if properties else None,
+        odata.get_filter_run_status(status) if status else None,
+        NO_CHILD_RUNS_QUERY if top_level else None,
+    ]
+    return and_join([part for part in parts if part])
+
+
+def filling(unit: str, prefix: str = "", suffix: str = "", length: int = MAX_FILTER_LENGTH) -> str:
+    """``unit`` repeated between ``prefix`` and ``suffix``, up to ``length`` characters in all."""
+    return prefix + unit * max(1, (length - len(prefix) - len(suffix)) // len(unit)) + suffix
+
+
+def read(text: str, known_field: Callable[[str], bool], work: Work) -> str:
+    """What ``parse_filter`` makes of ``text``: the parsed filter, or the error's message."""
+    try:
+        return repr(parse_filter(text, known_field, work))
+    except ValidationError as error:
+        return error.message
+
+
+SDK_FILTERS = st.builds(
+    sdk_filter, st.one_of(KEYS, MAPPINGS), st.one_of(KEYS, MAPPINGS), st.one_of(st.none(), st.sampled_from(STATUSES)),
+    st.booleans(),
+).filter(bool)
+PIECES = st.sampled_from([
+    "Tags/a", "Properties/k", "Status", "name", "Colour", " eq ", " ne ", " and ", " or ", '"', '" and "', '")', ") and (",
+    "(", ")", "x", " ", "null",
+])
+TOKEN_SOUP = st.lists(PIECES, max_size=30).map("".join)
+UNITS = st.one_of(
+    st.sampled_from(['Tags/a eq "1" or ', 'Tags/a eq "x" or Tags/b eq "', "Tags/a or Tags/  ne ", '(Tags/a eq "1") or ']),
+    st.lists(PIECES, min_size=1, max_size=8).map("".join),
+)
+REPEATED = st.builds(  # the shape of the costliest filters: a unit repeated, up to the longest filter accepted
+    filling, UNITS, TOKEN_SOUP, TOKEN_SOUP, st.one_of(st.integers(1, MAX_FILTER_LENGTH), st.just(MAX_FILTER_LENGTH))
+)
+WORK_SETTINGS = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@WORK_SETTINGS
+@given(text=st.one_of(SDK_FILTERS, TOKEN_SOUP, REPEATED), known_field=st.sampled_from([is_run_filter_field, is_experiment_filter_field]))
+def test_parsing_spends_at_most_its_work_budget(text: str, known_field: Callable[[str], bool]) -> None:
+    """Whatever the text, all readings together spend at most ``work_budget(len(text))`` units, and
+    each field the parser weighs is paid for; the budget decides whether a reading is found, never
+    which one (a larger budget reads a filter the same way)."""
+    weighed: list[str] = []
+
+    def counting(field: str) -> bool:
+        weighed.append(field)
+        return known_field(field)
+
+    work = Work(work_budget(len(text)))
+    outcome = read(text, counting, work)
+    assert work.used <= work_budget(len(text))
+    assert len(weighed) <= work.used
+    if "too ambiguous" not in outcome:
+        assert read(text, known_field, Work(2 * work.limit)) == outcome
+
+
+@WORK_SETTINGS
+@given(text=SDK_FILTERS)
+def test_filters_the_sdk_writes_are_read_in_about_one_pass(text: str) -> None:
+    """Quotes in keys and values make the parser try other readings, but not many: a unit per
+    character is far below the budget."""
+    work = Work(work_budget(len(text)))
+    parse_filter(text, is_run_filter_field, work)
+    assert work.used <= len(text)
+
+
+PATHOLOGICAL = {  # broken filters, as long as the service accepts, that each took 10-20 s of CPU with 256 full attempts
+    "nothing after the last or": filling('Tags/a eq "1" or '),
+    "the last value unterminated": filling('Tags/a eq "x" or Tags/b eq "', suffix=")"),
+    "nested": filling('Tags/a eq "1" or ', prefix="(" * 100, suffix=")" * 100),
+    "spaced operators": filling("Tags/a or Tags/      ne ", prefix="\n", suffix='") neand'),
+}
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+def test_the_costliest_filters_are_refused_as_too_ambiguous(text: str) -> None:
+    work = Work(work_budget(len(text)))
+    with pytest.raises(ValidationError, match="too ambiguous or complex to read") as caught:
+        parse_filter(text, is_run_filter_field, work)
+    assert (caught.value.status, caught.value.code, caught.value.target) == (400, "ValidationError", "filter")
+    assert "the first reading failed" in caught.value.message
+
+
+def test_the_service_answers_a_too_ambiguous_filter_with_a_400() -> None:
+    with mock_aml() as aml:
+        Experiment(aml.workspace(), "ambiguous")
+        url = f"https://eastus.api.azureml.ms/history/v1.0{aml.create_workspace().arm_id}/experiments/ambiguous/runs:query"
+        response = raw("POST", url, json={"filter": PATHOLOGICAL["nothing after the last or"]})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "ValidationError"
+    assert "too ambiguous or complex to read" in error["message"]
 
 
 def test_paging_returns_every_run_once_newest_first() -> None:
