@@ -40,7 +40,7 @@ from amlmock.backend.lifecycle import EVENT_PREFIX
 from amlmock.backend.limits import MAX_FILTER_LENGTH
 from amlmock.backend.models import Run as FakeRun
 from amlmock.backend.models import is_experiment_filter_field, is_run_filter_field
-from amlmock.backend.query import Work, parse_filter, work_budget
+from amlmock.backend.query import MAX_NESTING, Work, parse_filter, work_budget
 from tests.helpers import raw
 
 Mapping = dict[str, Optional[str]]
@@ -350,7 +350,7 @@ def test_filters_the_sdk_writes_are_read_in_about_one_pass(text: str) -> None:
 PATHOLOGICAL = {  # broken filters, as long as the service accepts, that each took 10-20 s of CPU with 256 full attempts
     "nothing after the last or": filling('Tags/a eq "1" or '),
     "the last value unterminated": filling('Tags/a eq "x" or Tags/b eq "', suffix=")"),
-    "nested": filling('Tags/a eq "1" or ', prefix="(" * 100, suffix=")" * 100),
+    "nested": filling('Tags/a eq "1" or ', prefix="(" * MAX_NESTING, suffix=")" * MAX_NESTING),
     "spaced operators": filling("Tags/a or Tags/      ne ", prefix="\n", suffix='") neand'),
 }
 
@@ -454,3 +454,16 @@ def seed_run(
     run = aml.backend.create_or_update_run(workspace, experiment, run_id, body)
     aml.backend.post_event(run, EVENT_PREFIX + "Start", {"RunId": run_id})
     return run_id
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING, MAX_NESTING + 1, 1_500])
+def test_nesting_is_bounded_whatever_the_stack(depth: int) -> None:
+    """Parentheses nest up to ``MAX_NESTING`` deep; deeper is the same 400 at any stack depth."""
+    text = "(" * depth + 'Tags/a eq "1"' + ")" * depth
+
+    def at_stack_depth(frames: int) -> str:
+        return at_stack_depth(frames - 1) if frames else read(text, is_run_filter_field, Work(work_budget(len(text))))
+
+    outcomes = {at_stack_depth(frames) for frames in (0, 300, 600)}
+    assert len(outcomes) == 1
+    assert ("nested more than" in outcomes.pop()) == (depth > MAX_NESTING)

@@ -29,6 +29,9 @@ _ATOM_BOUNDARY = re.compile(r"\)\s*(and|or)\s+\(")  # ") and (": only a first re
 _CHARACTERS_PER_UNIT = 64
 _UNITS_PER_CHARACTER = 8
 _BASE_UNITS = 8192
+# The SDK nests three or four levels; a fixed bound keeps the parser's recursion far from Python's limit,
+# so a deeper filter is refused the same way whatever the caller's stack (the service's own bound is unknown).
+MAX_NESTING = 50
 
 MISSING = object()
 T = TypeVar("T")
@@ -178,6 +181,7 @@ class _Parser:
         self.text = readings.text
         self.work = readings.work
         self.pos = 0
+        self.depth = 0  # parentheses open at ``pos``
         self.plan = plan  # the alternative to take at each choice point, in the order met
         self.choices: list[tuple[int, _Kind, int]] = []  # each choice point met: reading taken, kind, start
 
@@ -249,12 +253,16 @@ class _Parser:
         self.work.spend()
         self.skip_spaces()
         if self.text.startswith("(", self.pos):
+            if self.depth == MAX_NESTING:
+                raise self.fail(f"parentheses nested more than {MAX_NESTING} deep")
             self.pos += 1
+            self.depth += 1
             node = self.expression()
             self.skip_spaces()
             if not self.text.startswith(")", self.pos):
                 raise self.fail("missing ')'")
             self.pos += 1
+            self.depth -= 1
             return node
         return self.comparison()
 
