@@ -47,3 +47,11 @@ SEGMENTS = st.sampled_from(["history", "v1.0", "subscriptions", "s", "resourceGr
 ))
 def test_any_path_routes_as_the_plain_map(method, path):
     assert ROUTES.match(method, path) == plain_match(method, path)
+
+
+def test_long_paths_route_the_same_without_filling_the_cache():
+    method, path = next(rule_paths())
+    long_path = path + "/" + "x" * 2_000
+    before = ROUTES._cached_match.cache_info().currsize
+    assert ROUTES.match(method, long_path) == plain_match(method, long_path)
+    assert ROUTES._cached_match.cache_info().currsize == before

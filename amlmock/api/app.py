@@ -41,6 +41,7 @@ WORKSPACE_PATH = (
 LOOPBACK_NAMES = ("localhost",)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 MATCH_CACHE_SIZE = 1024
+MAX_CACHED_PATH = 1024  # the SDK's paths are about 200 characters; longer ones are matched without the cache
 SCOPED_PATH = re.compile(
     r"^(/[^/]+/[^/]+)/subscriptions/([^/]+)/resourceGroups/([^/]+)"
     r"/providers/Microsoft\.MachineLearningServices/workspaces/([^/]+)(/.*)?$"
@@ -84,16 +85,22 @@ class RouteTable:
         self.public = public
         self._adapter = url_map.bind("amlmock")
         self._scoped_adapter = _scoped_map(url_map).bind("amlmock")
-        self.match = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._match)
+        self._cached_match = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._match)
 
     @property
     def operations(self) -> frozenset[str]:
         """The handler names: what fault injection calls an operation."""
         return frozenset(rule.endpoint.__name__ for rule in self.url_map.iter_rules())
 
+    def match(self, method: str, path: str) -> tuple[Handler | None, dict[str, str]]:
+        """The handler of ``method`` and ``path`` (None when no route has them) and the values of the
+        path's variables, not to be changed: answers are cached (but not for paths longer than
+        ``MAX_CACHED_PATH``, so the cache stays small whatever clients send)."""
+        if len(path) > MAX_CACHED_PATH:
+            return self._match(method, path)
+        return self._cached_match(method, path)
+
     def _match(self, method: str, path: str) -> tuple[Handler | None, dict[str, str]]:
-        """The handler of ``method`` and ``path`` and the values of the path's variables (not to be
-        changed: answers are cached)."""
         scoped = SCOPED_PATH.match(path)
         try:
             if scoped is None:
