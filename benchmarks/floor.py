@@ -60,7 +60,7 @@ def _canned(request: PreparedRequest, status: int, headers: dict[str, str], body
     return CannedReply(status, headers, body, echoes_run_id=False)
 
 
-def _install(callback: Callable[[PreparedRequest], Reply]) -> responses.RequestsMock:
+def catch_all(callback: Callable[[PreparedRequest], Reply]) -> responses.RequestsMock:
     """A ``responses`` catch-all for every method, answered by ``callback``."""
     mock = responses.RequestsMock(assert_all_requests_are_fired=False)
     for method in METHODS:
@@ -92,7 +92,7 @@ class Floor:
             replies.setdefault(route_key(request), _canned(request, *reply))
             return reply
 
-        with _install(recording):
+        with catch_all(recording):
             workload()
         return cls(replies)
 
@@ -117,7 +117,7 @@ class Floor:
 
     def serving(self) -> responses.RequestsMock:
         """The stub as transport, shadowing an active ``mock_aml()`` while the returned mock is entered."""
-        return _install(self.reply)
+        return catch_all(self.reply)
 
 
 @functools.cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import statistics
 import time
 import tracemalloc
 import uuid
@@ -17,14 +18,16 @@ from typing import Any, Callable
 
 from azureml.core import Experiment
 from faker import Faker
+from requests import PreparedRequest
 
-from amlmock import mock_aml
+from amlmock import AmlMock, mock_aml
 from amlmock.backend.models import Experiment as FakeExperiment
 from amlmock.backend.models import Run as FakeRun
 from amlmock.backend.models import Workspace as FakeWorkspace
 from amlmock.backend.service import Backend
+from amlmock.transports.responses_adapter import wsgi_callback
 
-from .floor import Floor
+from .floor import Floor, Reply, catch_all
 from .measure import Figure, Sample, Settings, alternate, median_cpu, progress, timed
 from .walkthrough import workspace
 
@@ -145,12 +148,14 @@ def _first_page(exp: Experiment, query: dict[str, Any]) -> None:
 
 def _query_costs(settings: Settings, sizes: tuple[int, ...], seeder: RunSeeder) -> dict[tuple[str, int, str], float]:
     """Median CPU seconds of each query's first page, at each size, as one experiment grows: against
-    amlmock, and against the floor (the SDK alone, handed amlmock's recorded reply to the same query)."""
+    amlmock (``amlmock``, and ``fake`` for the part spent inside amlmock's transport answering), and
+    against the floor (the SDK alone, handed amlmock's recorded reply to the same query)."""
     costs: dict[tuple[str, int, str], float] = {}
     with mock_aml() as aml:
         fake_ws = aml.create_workspace()
         fake_exp = aml.backend.create_experiment(fake_ws, EXPERIMENT)
         exp = Experiment(workspace=workspace(), name=EXPERIMENT)
+        answering = FakeShare(aml)
         seeded = 0
         for size in sizes:
             started = time.perf_counter()
@@ -160,10 +165,38 @@ def _query_costs(settings: Settings, sizes: tuple[int, ...], seeder: RunSeeder) 
             for label, query in QUERIES.items():
                 page = functools.partial(_first_page, exp, query)
                 floor = Floor.record_in(aml, page)  # also the warm-up
-                samples = alternate({"amlmock": lambda: timed(page), "floor": lambda: _on_floor(floor, page)}, settings)
+                shares: list[float] = []
+                samples = alternate(
+                    {"amlmock": lambda: answering.measure(page, shares), "floor": lambda: _on_floor(floor, page)},
+                    settings,
+                )
                 for variant, measured in samples.items():
                     costs[label, size, variant] = median_cpu(measured)
+                costs[label, size, "fake"] = statistics.median(shares[-settings.repeat:])
     return costs
+
+
+class FakeShare:
+    """amlmock's own transport with a clock: the CPU spent answering (routing, state, DTOs, JSON)."""
+
+    def __init__(self, aml: AmlMock) -> None:
+        self.answer = wsgi_callback(aml.app)
+        self.seconds = 0.0
+
+    def __call__(self, request: PreparedRequest) -> Reply:
+        started = time.thread_time()
+        try:
+            return self.answer(request)
+        finally:
+            self.seconds += time.thread_time() - started
+
+    def measure(self, action: Callable[[], None], shares: list[float]) -> Sample:
+        """Time ``action`` answered through this transport; its answering time goes to ``shares``."""
+        self.seconds = 0.0
+        with catch_all(self):
+            sample = timed(action)
+        shares.append(self.seconds)
+        return sample
 
 
 def _on_floor(floor: Floor, page: Callable[[], None]) -> Sample:
@@ -183,8 +216,8 @@ def run(settings: Settings) -> list[Figure]:
         return Figure(NAME, f"{what} CPU({large:,} runs) / CPU({small:,}), {label}", cost(large) / cost(small), "×", goal, raw)
 
     def own(label: str) -> Callable[[int], float]:
-        """amlmock's CPU over the floor's; a share below the clock's resolution counts as 1 µs."""
-        return lambda size: max(costs[label, size, "amlmock"] - costs[label, size, "floor"], 1e-6)
+        """amlmock's CPU answering; a share below the clock's resolution counts as 1 µs."""
+        return lambda size: max(costs[label, size, "fake"], 1e-6)
 
     one_percent = "1% match"
     answer = {size: min(size // BUCKETS, SDK_PAGE_SIZE) for size in sizes}  # runs on the first page
