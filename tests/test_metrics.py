@@ -80,6 +80,20 @@ def test_batches_arriving_out_of_order_read_back_in_logging_order(aml, aml_exper
     run.complete()
 
 
+def test_metric_ids_read_back_exactly_as_sent(aml, aml_experiment):
+    """Canonical GUIDs are stored compactly; any other id (upper case, braces, free text) is kept as sent."""
+    run = aml_experiment.start_logging(snapshot_directory=None)
+    sent = ["0f8fad5b-d9cb-469f-a165-70867728950e", "0F8FAD5B-D9CB-469F-A165-70867728950E",
+            "{0f8fad5b-d9cb-469f-a165-70867728950e}", "loss-7"]
+    batch = metric_batch([("loss", 1.0)] * len(sent), "2026-01-01T00:00:00Z")
+    for entry, metric_id in zip(batch["values"], sent):
+        entry["value"][0]["metricId"] = metric_id
+    assert raw("POST", metric_url(aml, run.id, "batch"), json=batch).status_code == 200
+    read = raw("POST", metric_url(aml, run.id, "full"), json={"metricName": "loss"}).json()
+    assert [value["metricId"] for value in read["value"]] == sent
+    run.complete()
+
+
 def test_metric_names_beyond_the_limit_are_refused_one_by_one(aml, aml_experiment):
     run = aml_experiment.start_logging(snapshot_directory=None)
     names = [(f"m{i}", 1.0) for i in range(51)]
