@@ -21,7 +21,7 @@ import responses
 from requests import PreparedRequest
 
 from amlmock import AmlMock, mock_aml
-from amlmock.transports.responses_adapter import ANY_URL, METHODS, wsgi_callback
+from amlmock.transports.responses_adapter import Reply, catch_all, wsgi_callback
 
 from .walkthrough import prepare, walkthrough
 
@@ -29,7 +29,6 @@ GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 RUN_IN_PATH = re.compile(r"/runs/([\w-]+)")
 RUN_ID_SLOT = b"<run id>"
 
-Reply = tuple[int, dict[str, str], bytes]
 RouteKey = tuple[str, str]
 
 
@@ -58,14 +57,6 @@ def _canned(request: PreparedRequest, status: int, headers: dict[str, str], body
     if run_id is not None and run_id in body:
         return CannedReply(status, headers, body.replace(run_id, RUN_ID_SLOT), echoes_run_id=True)
     return CannedReply(status, headers, body, echoes_run_id=False)
-
-
-def catch_all(callback: Callable[[PreparedRequest], Reply]) -> responses.RequestsMock:
-    """A ``responses`` catch-all for every method, answered by ``callback``."""
-    mock = responses.RequestsMock(assert_all_requests_are_fired=False)
-    for method in METHODS:
-        mock.add_callback(method, ANY_URL, callback=callback)
-    return mock
 
 
 class Floor:

@@ -25,9 +25,9 @@ from amlmock.backend.models import Experiment as FakeExperiment
 from amlmock.backend.models import Run as FakeRun
 from amlmock.backend.models import Workspace as FakeWorkspace
 from amlmock.backend.service import Backend
-from amlmock.transports.responses_adapter import wsgi_callback
+from amlmock.transports.responses_adapter import Reply, catch_all, wsgi_callback
 
-from .floor import Floor, Reply, catch_all
+from .floor import Floor
 from .measure import Figure, Sample, Settings, alternate, median_cpu, progress, timed
 from .walkthrough import workspace
 

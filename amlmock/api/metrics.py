@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from ..backend.errors import ValidationError
 from ..backend.models import Run
 from .app import WORKSPACE_PATH, Call, JsonReply, Router, json_response

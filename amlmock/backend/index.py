@@ -115,4 +115,3 @@ class RunIndex:
         for posting in by_value.values():
             found |= _ids(posting)
         return found
-

@@ -43,7 +43,7 @@ class SqliteStore:
         except Exception as error:  # classes renamed or changed since the file was written
             raise StateFormatError(f"{self.path} cannot be read by this amlmock version ({error!r})") from None
         if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-            found = state.get("format", 1) if isinstance(state, dict) and "format" in state else 1
+            found = state.get("format", 1) if isinstance(state, dict) else 1
             raise StateFormatError(
                 f"{self.path} holds amlmock state format {found}; this version reads format {STATE_FORMAT}. "
                 "Start with a new state file."

@@ -24,12 +24,13 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 ANY_URL = re.compile(r".*")
 
 WSGIApp = Callable[..., Any]
+Reply = tuple[int, dict[str, str], bytes]  # what a ``responses`` callback returns: status, headers, body
 
 
-def wsgi_callback(app: WSGIApp) -> Callable[[PreparedRequest], tuple[int, dict[str, str], bytes]]:
+def wsgi_callback(app: WSGIApp) -> Callable[[PreparedRequest], Reply]:
     """A ``responses`` callback that runs ``app`` on the intercepted request."""
 
-    def callback(request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+    def callback(request: PreparedRequest) -> Reply:
         reply: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -82,8 +83,8 @@ def wsgi_environ(request: PreparedRequest) -> dict[str, Any]:
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
     }
-    for name, value in request.headers.lower_items():
-        key = _environ_key(name)
+    for header, value in request.headers.lower_items():
+        key = _environ_key(header)
         if key is not None:
             environ[key] = value
     return environ
@@ -98,16 +99,23 @@ def _environ_key(header: str) -> str | None:
     return key if key == "CONTENT_TYPE" else "HTTP_" + key
 
 
+def catch_all(
+    callback: Callable[[PreparedRequest], Reply], passthru_prefixes: tuple[str, ...] = ()
+) -> responses.RequestsMock:
+    """A ``responses`` mock that hands every request of every method to ``callback`` (except ``passthru_prefixes``)."""
+    mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+    for prefix in passthru_prefixes:
+        mock.add_passthru(prefix)
+    for method in METHODS:
+        mock.add_callback(method, ANY_URL, callback=callback)
+    return mock
+
+
 class ResponsesTransport:
     """Routes all ``requests`` traffic of this process to the app while started."""
 
     def __init__(self, app: WSGIApp, passthru_prefixes: tuple[str, ...] = ()) -> None:
-        self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
-        callback = wsgi_callback(app)
-        for prefix in passthru_prefixes:
-            self.mock.add_passthru(prefix)
-        for method in METHODS:
-            self.mock.add_callback(method, ANY_URL, callback=callback)
+        self.mock = catch_all(wsgi_callback(app), passthru_prefixes)
 
     def start(self) -> None:
         """Begin intercepting."""
