@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from werkzeug.wrappers import Response
 
 from ..backend.errors import NotFoundError, NotImplementedByFake, ValidationError
-from ..backend.models import Artifact, Workspace, new_id
+from ..backend.models import SNAPSHOT_CONTAINER, Artifact, Workspace, new_id
 from ..backend.service import normalise_artifact_path
 from .app import WORKSPACE_PATH, Call, Router
 from .blobnames import decode_blob_name, encode_blob_name
@@ -21,7 +24,6 @@ ARTIFACTS = "/artifact/v2.0" + WORKSPACE_PATH + "/artifacts"
 CONTENT = "/content/<version>" + WORKSPACE_PATH + "/snapshots"
 BLOB = "/amlmockstorage/<workspace_id>/<container>/<path:path>"
 FAKE_SAS = "sv=2019-07-07&sr=b&sp=racw&sig=amlmock"
-SNAPSHOT_CONTAINER = "snapshots"
 
 
 def _workspace(call: Call, names: dict[str, str]) -> Workspace:
@@ -111,7 +113,7 @@ def snapshot_upload_urls(call: Call, **names: str) -> dict[str, Any]:
 
 @router.route(CONTENT + "/<snapshot_id>", "POST")
 def commit_snapshot(call: Call, **names: str) -> dict[str, Any]:
-    """C3: record the snapshot and its files."""
+    """C3: record the snapshot, its whole file tree and the blobs its new or changed files went to."""
     workspace = _workspace(call, names)
     body = call.json_object()
     revisions = body.get("FileRevisionList") or {}
@@ -125,8 +127,46 @@ def commit_snapshot(call: Call, **names: str) -> dict[str, Any]:
     ):
         raise ValidationError("FileRevisionList.FileNodes must list {FullName, FileSize} objects", target="FileNodes")
     files = {n["FullName"]: n.get("FileSize", 0) for n in nodes}
-    snapshot = call.backend.commit_snapshot(workspace, names["snapshot_id"], body.get("ParentSnapshotId"), files)
+    blobs = {n["FullName"]: blob for n in nodes if (blob := _snapshot_blob(n.get("BlobUri"))) is not None}
+    tree = tree_files(body.get("DirTreeNode")) or sorted(files)
+    snapshot = call.backend.commit_snapshot(workspace, names["snapshot_id"], body.get("ParentSnapshotId"), files, tree, blobs)
     return {"id": snapshot.snapshot_id, "root": {}}
+
+
+def tree_files(node: Any, prefix: str = "") -> list[str]:
+    """The file paths of a snapshot's ``DirTreeNode`` (children as an object, or as a list in older SDKs)."""
+    if not isinstance(node, dict):
+        return []
+    children = node.get("children") or {}
+    found = []
+    for child in children.values() if isinstance(children, dict) else children:
+        if not isinstance(child, dict) or not isinstance(child.get("name"), str):
+            raise ValidationError("DirTreeNode children must be {name, type, children} objects", target="DirTreeNode")
+        path = prefix + child["name"]
+        found.extend([path] if child.get("type") == "File" else tree_files(child, path + "/"))
+    return found
+
+
+def _snapshot_blob(url: Any) -> str | None:
+    """The blob path, in the snapshot container, of an upload URL this fake handed out (None for any other)."""
+    if not isinstance(url, str):
+        return None
+    _, marker, rest = urlsplit(url).path.partition(f"/{SNAPSHOT_CONTAINER}/")
+    return decode_blob_name(unquote(rest)) if marker and "/amlmockstorage/" in url else None
+
+
+@router.route(CONTENT + "/<snapshot_id>/zip", "POST")
+def snapshot_zip(call: Call, **names: str) -> dict[str, Any]:
+    """C4: ``restore_snapshot``: the snapshot's files as one zip, and a download URL for it."""
+    workspace = _workspace(call, names)
+    contents = call.backend.snapshot_contents(workspace, names["snapshot_id"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, content in sorted(contents.items()):
+            archive.writestr(path, content)
+    zip_path = f"zips/{names['snapshot_id']}.zip"
+    call.backend.write_blob(workspace, SNAPSHOT_CONTAINER, zip_path, buffer.getvalue())
+    return {"zipSasUri": blob_url(call, workspace, SNAPSHOT_CONTAINER, zip_path)}
 
 
 # ---------------------------------------------------------------------------------- blobs

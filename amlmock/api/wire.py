@@ -84,17 +84,22 @@ def run_dto(run: Run) -> dict[str, Any]:
 
 
 def run_details_dto(run: Run) -> dict[str, Any]:
-    """RunDetailsDto; ``logFiles`` must be an object or the SDK raises KeyError."""
+    """RunDetailsDto with every field the SDK reads (``logFiles`` must be an object or the SDK raises
+    KeyError); a run without services, datasets or a definition gets the empty values the service
+    and the SDK's documented example show (``{}``, ``[]``, ``[]``, ``{}``)."""
     return {
         "runId": run.run_id,
         "target": run.target,
         "status": run.status,
         "startTimeUtc": timestamp(run.start_time_utc),
         "endTimeUtc": timestamp(run.end_time_utc),
+        "services": {},
         "error": run.error,
         "warnings": list(run.warnings) or None,
         "properties": dict(run.properties),
-        "runDefinition": run.run_definition,
+        "inputDatasets": [],
+        "outputDatasets": [],
+        "runDefinition": run.run_definition or {},
         "logFiles": {},
     }
 

@@ -324,14 +324,19 @@ def is_experiment_filter_field(name: str) -> bool:
     return name in ("name", "ExperimentId", "CreatedUtc") or (name.startswith("Tags/") and len(name) > 5)
 
 
+SNAPSHOT_CONTAINER = "snapshots"  # the blob container that holds the files of every snapshot
+
+
 @dataclass
 class Snapshot:
     """A committed project snapshot."""
 
     snapshot_id: str
     parent_id: str | None
-    files: dict[str, int]
+    files: dict[str, int]  # the files uploaded with this snapshot: path -> size
     created_utc: datetime
+    tree: tuple[str, ...] = ()  # every file of the snapshot, uploaded now or with an ancestor
+    blobs: dict[str, str] = field(default_factory=dict)  # uploaded file path -> its blob in SNAPSHOT_CONTAINER
 
 
 @dataclass

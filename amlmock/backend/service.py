@@ -17,10 +17,11 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from . import limits
-from .errors import ConflictError, ImmutablePropertyError, NotFoundError, ServiceError, ValidationError
+from .errors import ConflictError, ImmutablePropertyError, NotFoundError, NotImplementedByFake, ServiceError, ValidationError
 from .lifecycle import apply_status_event, event_kind
 from .models import (
     DEFAULT_USER,
+    SNAPSHOT_CONTAINER,
     Artifact,
     Experiment,
     MetricSeries,
@@ -537,11 +538,54 @@ class Backend:
         return max(workspace.snapshots.values(), key=lambda s: s.created_utc, default=None)
 
     @locked
-    def commit_snapshot(self, workspace: Workspace, snapshot_id: str, parent_id: str | None, files: Mapping[str, int]) -> Snapshot:
-        """Record a snapshot (its files were uploaded to the blob store before)."""
-        snapshot = Snapshot(snapshot_id, parent_id, dict(files), utcnow())
+    def commit_snapshot(
+        self,
+        workspace: Workspace,
+        snapshot_id: str,
+        parent_id: str | None,
+        files: Mapping[str, int],
+        tree: Sequence[str] = (),
+        blobs: Mapping[str, str] | None = None,
+    ) -> Snapshot:
+        """Record a snapshot: ``tree`` lists all its files; ``files`` and ``blobs`` those uploaded for it
+        (to the blob store, before), the others are unchanged since an ancestor."""
+        snapshot = Snapshot(snapshot_id, parent_id, dict(files), utcnow(), tuple(tree), dict(blobs or {}))
         workspace.snapshots[snapshot_id] = snapshot
         return snapshot
+
+    @locked
+    def snapshot_contents(self, workspace: Workspace, snapshot_id: str) -> dict[str, bytes]:
+        """Every file of a snapshot with its bytes, each from the nearest snapshot (itself or an ancestor)
+        that uploaded it. A file whose bytes the fake never received is a NotImplementedByFake error."""
+        snapshot = workspace.snapshots.get(snapshot_id)
+        if snapshot is None:
+            raise NotFoundError(f"Snapshot {snapshot_id!r} was not found", target="snapshotId")
+        contents: dict[str, bytes] = {}
+        missing = []
+        for path in snapshot.tree:
+            content = self._snapshot_file(workspace, snapshot, path)
+            if content is None:
+                missing.append(path)
+            else:
+                contents[path] = content
+        if missing:
+            raise NotImplementedByFake(
+                f"amlmock has no content for {len(missing)} file(s) of snapshot {snapshot_id} ({', '.join(missing[:5])}): "
+                "snapshots taken by a process that reached the fake over loopback HTTP are recorded without their files",
+                target="snapshotId",
+            )
+        return contents
+
+    def _snapshot_file(self, workspace: Workspace, snapshot: Snapshot, path: str) -> bytes | None:
+        seen: set[str] = set()
+        current: Snapshot | None = snapshot
+        while current is not None and current.snapshot_id not in seen:
+            seen.add(current.snapshot_id)
+            if path in current.blobs:
+                artifact = workspace.artifacts.get((SNAPSHOT_CONTAINER, current.blobs[path]))
+                return artifact.content if artifact is not None else None
+            current = workspace.snapshots.get(current.parent_id) if current.parent_id else None
+        return None
 
 
 def _parse_filter(text: str | None, known_field: Callable[[str], bool]) -> Node | None:
