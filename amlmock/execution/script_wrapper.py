@@ -3,7 +3,7 @@
 Started by the driver under the run's interpreter; needs only the standard library, plus
 ``azureml-core`` if the script uses it. It runs the script in-process (``runpy``) so that, after
 it ends (normally, by an exception or by SIGTERM on cancel), ``Run.get_context()`` can be
-flushed: the SDK loses metrics logged just before exit otherwise. Uploads to the fake's
+flushed and ``./outputs`` and ``./logs`` uploaded: the SDK loses metrics logged just before exit otherwise. Uploads to the fake's
 loopback URLs are sent as plain PUTs (the SDK's blob client insists on Azure's HTTPS hosts).
 """
 
@@ -105,7 +105,7 @@ def _plain_put_for_loopback() -> None:
 
 
 def _finish_run() -> None:
-    """Flush the run context the script used and upload ./outputs, as the service does at the end."""
+    """Flush the run context the script used and upload ./outputs and ./logs, as the service does at the end."""
     if "azureml.core.run" not in sys.modules:
         return
     from azureml.core.run import Run, _OfflineRun
@@ -113,8 +113,9 @@ def _finish_run() -> None:
     run = Run.get_context()
     if isinstance(run, _OfflineRun):
         return
-    if os.path.isdir("outputs") and any(files for _, _, files in os.walk("outputs")):
-        run.upload_folder("outputs", "outputs")
+    for folder in ("outputs", "logs"):
+        if os.path.isdir(folder) and any(files for _, _, files in os.walk(folder)):
+            run.upload_folder(folder, folder)
     run.flush()
 
 
