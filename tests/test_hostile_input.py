@@ -16,6 +16,7 @@ import io
 import json
 import os
 import pickle
+import re
 import signal
 import socket
 import subprocess
@@ -35,6 +36,7 @@ from hypothesis.control import currently_in_test_context
 from werkzeug.test import Client
 
 from amlmock import mock_aml
+from amlmock.api.blobnames import encode_blob_name
 from amlmock.backend.lifecycle import EVENT_PREFIX
 from amlmock.backend.query import parse_filter
 from amlmock.execution.processes import local_run_processes, read_stat
@@ -283,10 +285,13 @@ def target(aml) -> Target:
 
 
 def assert_service_answer(status: int, data: bytes, method: str, what: Any) -> None:
-    """2xx, or 4xx with the error envelope; never a 5xx."""
+    """2xx, or 4xx with the error envelope (storage's XML ``<Error>`` on blob routes); never a 5xx."""
     assert status < 500, (status, what, data[:2000])
     assert 200 <= status < 300 or 400 <= status < 500, (status, what)
-    if status >= 400 and method != "HEAD":
+    if status >= 400 and method != "HEAD" and data.startswith(b"<?xml"):
+        assert re.search(rb"<Error><Code>\w+</Code><Message>[^<]+</Message></Error>$", data), data
+        assert "/amlmockstorage/" in what[1], what
+    elif status >= 400 and method != "HEAD":
         body = json.loads(data)
         error = body["error"]
         assert isinstance(error["code"], str) and isinstance(error["message"], str), body
@@ -435,8 +440,17 @@ def test_dot_segments_in_artifact_paths_are_refused(target, path):
     assert "ok.txt" not in target.aml.artifacts(RUN)
 
 
-OPAQUE_PATHS = ["/etc/passwd", "%2e%2e/%2e%2e/x", "..\\..\\windows", "~/.ssh/id_rsa", "a b/\u00e9\u4e2d/\U0001f600.txt",
-                "C:/Windows/system.ini", "x\x00y", "a..b/..c", ".hidden/...x"]
+OPAQUE_PATHS = ["/etc/passwd", "%2e%2e/%2e%2e/x", "~/.ssh/id_rsa", "a b/\u00e9\u4e2d/\U0001f600.txt", "a..b/..c", ".hidden/...x"]
+REFUSED_PATHS = ["..\\..\\windows", "C:/Windows/system.ini", "x\x00y", "line\nbreak", "d:relative"]
+
+
+@pytest.mark.parametrize("path", REFUSED_PATHS)
+def test_names_no_file_system_could_hold_are_refused(target, path):
+    """Backslashes, drive letters and control characters could not be written back by ``download_files``."""
+    status = exchange(target, "POST", target.url("/artifact/v2.0{ws}/artifacts/batch/metadata/ExperimentRun/dcid.{run}"),
+                      json.dumps({"paths": [{"path": "ok.txt"}, {"path": path}]}).encode())
+    assert status == 400
+    assert "ok.txt" not in target.aml.artifacts(RUN)
 
 
 @pytest.mark.parametrize("path", OPAQUE_PATHS)
@@ -451,9 +465,10 @@ def test_other_artifact_paths_are_opaque_keys_and_never_touch_the_filesystem(tar
         created = exchange(target, "POST", target.url("/artifact/v2.0{ws}/artifacts/batch/metadata/ExperimentRun/dcid.{run}"),
                            json.dumps({"paths": [{"path": path}]}).encode())
         assert created == 200
-        put = target.client.put(f"/amlmockstorage/{workspace_id}/dcid.{RUN}/{quote(expected)}", data=b"bytes", base_url=HOST)
+        blob = f"/amlmockstorage/{workspace_id}/dcid.{RUN}/{encode_blob_name(expected)}"
+        put = target.client.put(blob, data=b"bytes", base_url=HOST)
         assert put.status_code == 201, put.get_data()
-        got = target.client.get(f"/amlmockstorage/{workspace_id}/dcid.{RUN}/{quote(expected)}", base_url=HOST)
+        got = target.client.get(blob, base_url=HOST)
         assert got.get_data() == b"bytes"
     assert target.aml.artifacts(RUN)[expected] == b"bytes"
     assert list(tmp_path.iterdir()) == []

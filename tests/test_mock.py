@@ -135,3 +135,37 @@ def test_run_context_fails_the_run_when_the_code_raises(aml, aml_experiment):
 def test_workspace_needs_an_active_mock():
     with pytest.raises(RuntimeError, match="active mock"):
         amlmock.AmlMock().workspace()
+
+
+def test_decorator_keeps_the_backend_it_was_given():
+    from amlmock.backend.service import Backend
+    from amlmock.mock import AmlMock
+
+    backend = Backend()
+    seen = []
+
+    @AmlMock(backend=backend)
+    def decorated():
+        aml = amlmock.current_mock()
+        seen.append(aml.backend)
+        Experiment(aml.workspace(), "given").start_logging(snapshot_directory=None).complete()
+        seen.append(len(backend.query_runs(backend.get_workspace(*_default_scope(aml)), None, None).items))
+
+    decorated()
+    assert seen == [backend, 1]
+
+
+def _default_scope(aml):
+    workspace = aml.workspaces()[0]
+    return workspace.subscription_id, workspace.resource_group, workspace.name
+
+
+def test_get_details_has_every_field_the_service_returns(aml_experiment):
+    run = aml_experiment.start_logging(snapshot_directory=None)
+    details = run.get_details()
+    assert {"runId", "target", "status", "startTimeUtc", "services", "properties", "inputDatasets",
+            "outputDatasets", "runDefinition", "logFiles", "submittedBy"} <= set(details)
+    assert details["services"] == {} and list(details["inputDatasets"]) == [] and details["outputDatasets"] == []
+    assert details["runDefinition"] == {} and details["logFiles"] == {}
+    run.complete()
+    assert "endTimeUtc" in run.get_details()
