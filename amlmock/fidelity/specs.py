@@ -35,6 +35,7 @@ API_VERSION = "2019-09-30"
 # ``orderby``: the SDK's spelling of the spec's ``orderBy`` (the fake reads both).
 FIELDS_NEWER_THAN_THE_SPECS: dict[str, tuple[str, frozenset[str]]] = {
     "Run": ("RunDto", frozenset({"displayName", "runTypeV2"})),
+    "RunDetails": ("RunDetailsDto", frozenset({"services", "inputDatasets", "outputDatasets"})),
     "CreateRun": ("CreateRunDto", frozenset({"displayName", "runTypeV2"})),
     "QueryParams": ("ExperimentQueryParamsDto", frozenset({"orderby", "viewType"})),
     "RootError": ("RootError", frozenset({"messageParameters", "detailsUri"})),
