@@ -291,5 +291,7 @@ def test_amlmock_serve_keeps_the_registry_across_a_restart(tmp_path):
         listed = restarted.call("GET", f"/modelmanagement/v1.0{WS}/models", params={"name": "served"}).json()
         assert [(m["id"], m["runId"], m["experimentName"]) for m in listed["value"]] == [("served:1", "run_1", "exp")]
         assert register_over_http(restarted, "served")["version"] == 2
+        [workspace] = restarted.call("GET", "/amlmock/v1.0/admin/state").json()["workspaces"]
+        assert [m["id"] for m in workspace["models"]] == ["served:1", "served:2"]
     finally:
         assert restarted.stop()[0] == 0
