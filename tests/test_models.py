@@ -295,3 +295,18 @@ def test_amlmock_serve_keeps_the_registry_across_a_restart(tmp_path):
         assert [m["id"] for m in workspace["models"]] == ["served:1", "served:2"]
     finally:
         assert restarted.stop()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [{"op": "replace", "path": "/kvTags", "value": None}, {"op": "add", "path": "/properties", "value": ["x"]},
+     {"op": "replace", "path": "/description", "value": 5}],
+)
+def test_a_patch_with_a_value_of_the_wrong_type_is_refused_and_changes_nothing(aml, aml_workspace, aml_experiment, patch):
+    run = logged_run(aml_experiment, {"outputs/m.pkl": b"1"})
+    model = run.register_model("m", "outputs/m.pkl", tags={"k": "v"}, properties={"p": "1"}, description="d")
+    with pytest.raises(WebserviceException, match="Response Code: 400"):
+        ModelsClient(aml_workspace.service_context).patch(model.id, body=[{"op": "replace", "path": "/kvTags", "value": {}}, patch])
+    [record] = aml.models()
+    assert (record.tags, record.properties, record.description) == ({"k": "v"}, {"p": "1"}, "d")
+    run.complete()

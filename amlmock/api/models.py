@@ -240,9 +240,11 @@ def _change(operations: Any) -> ModelChange:
             raise NotImplementedByFake(
                 f"amlmock does not implement the model patch {operation.get('op')!r} of {operation.get('path')!r}", target="body"
             )
-        fields[key] = operation.get("value")
-    if not isinstance(fields.get("description"), (str, type(None))):
-        raise ValidationError("description must be a string", target="description")
+        value = operation.get("value")
+        if not isinstance(value, str if key == "description" else dict):
+            kind = "a string" if key == "description" else "an object"
+            raise ValidationError(f"The value of {operation['path']} must be {kind}", target=key)
+        fields[key] = value
     return ModelChange(**fields)
 
 

@@ -93,6 +93,7 @@ class RegisteredModel:
     unpack: bool
     experiment_name: str | None
     run_id: str | None
+    sequence: int = 0  # registration order within the workspace
 
     @property
     def model_id(self) -> str:
@@ -162,6 +163,7 @@ class ModelRegistry:
     assets: dict[str, Asset] = field(default_factory=dict)
     versions: dict[str, dict[int, RegisteredModel]] = field(default_factory=dict)
     last_version: dict[str, int] = field(default_factory=dict)
+    registrations: int = 0
 
     def next_version(self, name: str) -> int:
         """The version a new registration of ``name`` gets: one more than any it ever had (from 1)."""
@@ -169,7 +171,7 @@ class ModelRegistry:
 
     def all_models(self) -> list[RegisteredModel]:
         """Every version of every name, in registration order."""
-        return sorted((m for versions in self.versions.values() for m in versions.values()), key=lambda m: m.created_utc)
+        return sorted((m for versions in self.versions.values() for m in versions.values()), key=lambda m: m.sequence)
 
 
 def check_model_name(name: object) -> str:
@@ -204,12 +206,12 @@ def newest_per_name(models: list[RegisteredModel]) -> list[RegisteredModel]:
 
 
 def ordered(models: list[RegisteredModel], order: str) -> list[RegisteredModel]:
-    """``models`` in one of the ``ORDERS``; equal times go by version, in the same direction."""
+    """``models`` in one of the ``ORDERS``; equal times go by registration order, in the same direction."""
     if order not in ORDERS:
         raise ValidationError(f"orderBy must be one of {', '.join(ORDERS)}, not {order!r}", target="orderBy")
     by_update = order.startswith("Updated")
     return sorted(
         models,
-        key=lambda m: (m.modified_utc if by_update else m.created_utc, m.version),
+        key=lambda m: (m.modified_utc if by_update else m.created_utc, m.sequence),
         reverse=order.endswith("Desc"),
     )

@@ -123,7 +123,9 @@ class RegistryService:
                 unpack=new.unpack,
                 experiment_name=experiment_name,
                 run_id=new.run_id,
+                sequence=workspace.registry.registrations + 1,
             )
+            workspace.registry.registrations = model.sequence
             workspace.registry.versions.setdefault(model.name, {})[model.version] = model
             workspace.registry.last_version[model.name] = model.version
             return model
