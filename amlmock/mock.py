@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 import threading
+import unittest
 import uuid
 from contextlib import ExitStack, contextmanager
 from typing import Any, Callable, Iterator, TypeVar, overload
@@ -53,6 +54,7 @@ class AmlMock:
     """
 
     def __init__(self, backend: Backend | None = None) -> None:
+        self._given_backend = backend
         self.backend = backend or Backend(process_check=local_run_processes)
         self.app = create_app(self.backend, loopback=self._loopback_url)
         self.tracker = RunTracker()
@@ -113,19 +115,53 @@ class AmlMock:
         self.stop()
 
     def __call__(self, target: Target) -> Target:
-        """Decorate a test function (a fresh fake per call) or every ``test*`` method of a class."""
+        """Decorate a test function (a fresh fake per call) or a class.
+
+        On a ``unittest.TestCase`` the fake starts before ``setUp`` and stops after ``tearDown`` and
+        the cleanups, once per test; on any other class every ``test*`` method is decorated. Each
+        call gets a new mock; a ``backend`` given to this one is the backend of every call.
+        """
         if inspect.isclass(target):
+            if issubclass(target, unittest.TestCase):
+                return self._decorate_test_case(target)  # type: ignore[return-value]
             for name, member in list(vars(target).items()):
                 if name.startswith("test") and callable(member):
                     setattr(target, name, self.__call__(member))
             return target
+        if inspect.iscoroutinefunction(target):
+
+            @functools.wraps(target)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                with self._for_one_call():
+                    return await target(*args, **kwargs)
+
+            return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(target)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
+            with self._for_one_call():
                 return target(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+    def _for_one_call(self) -> "AmlMock":
+        """A new mock for one decorated call, on this mock's backend when one was given."""
+        return type(self)(backend=self._given_backend)
+
+    def _decorate_test_case(self, case: type[unittest.TestCase]) -> type[unittest.TestCase]:
+        if getattr(case, "_amlmock_decorated", False):  # a decorated base class already starts it
+            return case
+        original_set_up = case.setUp
+        factory = self._for_one_call
+
+        def setUp(test: unittest.TestCase) -> None:  # noqa: N802 (unittest's name)
+            mock_instance = factory().start()
+            test.addCleanup(mock_instance.stop)  # the first cleanup added runs last, after tearDown
+            original_set_up(test)
+
+        case.setUp = setUp  # type: ignore[method-assign]
+        case._amlmock_decorated = True  # type: ignore[attr-defined]
+        return case
 
     @property
     def server_url(self) -> str:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
-from ..backend.errors import NotImplementedByFake, ValidationError
+from ..backend.errors import NotFoundError, NotImplementedByFake, ValidationError
 from ..backend.models import Artifact, Workspace, new_id
 from ..backend.service import normalise_artifact_path
 from .app import WORKSPACE_PATH, Call, Router
+from .blobnames import decode_blob_name, encode_blob_name
 from .wire import artifact_dto, content_info
 
 router = Router()
@@ -29,7 +30,8 @@ def _workspace(call: Call, names: dict[str, str]) -> Workspace:
 
 def blob_url(call: Call, workspace: Workspace, container: str, path: str) -> str:
     """Where the SDK uploads (and downloads) an artifact's bytes."""
-    return f"{call.service_base(workspace)}/amlmockstorage/{workspace.workspace_id}/{container}/{quote(path)}?{FAKE_SAS}"
+    name = encode_blob_name(path)
+    return f"{call.service_base(workspace)}/amlmockstorage/{workspace.workspace_id}/{container}/{name}?{FAKE_SAS}"
 
 
 def _info(call: Call, workspace: Workspace, artifact: Artifact) -> dict[str, Any]:
@@ -61,10 +63,12 @@ def list_artifacts(call: Call, **names: str) -> dict[str, Any]:
 
 
 @router.route(ARTIFACTS + "/prefix/contentinfo/<origin>/<container>/<path:path>", "GET")
+@router.route(ARTIFACTS + "/prefix/contentinfo/<origin>/<container>/", "GET")
 def list_content_info(call: Call, **names: str) -> dict[str, Any]:
-    """F1: content URLs of the artifacts under a prefix (log files in ``get_details``)."""
+    """F1: content URLs of the artifacts under a prefix (log files in ``get_details``; all of them
+    for ``download_files()`` without a prefix)."""
     workspace = _workspace(call, names)
-    artifacts = call.backend.list_artifacts(workspace, names["container"], names["path"])
+    artifacts = call.backend.list_artifacts(workspace, names["container"], names.get("path", ""))
     return {"value": [_info(call, workspace, a) for a in artifacts], "continuationToken": None}
 
 
@@ -126,44 +130,67 @@ def commit_snapshot(call: Call, **names: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- blobs
-def _blob_workspace(call: Call, workspace_id: str) -> Workspace:
-    return call.backend.workspace_by_id(workspace_id)
+STORAGE_VERSION = "2019-07-07"
 
 
-def _blob_headers(artifact: Artifact) -> dict[str, str]:
+def _blob_headers(content: bytes, created: Any) -> dict[str, str]:
     return {
-        "ETag": f'"0x{abs(hash((artifact.path, len(artifact.content or b"")))):X}"',
-        "Last-Modified": format_datetime(artifact.created_utc, usegmt=True),
+        "ETag": f'"0x{hashlib.sha256(content).hexdigest()[:16].upper()}"',
+        "Last-Modified": format_datetime(created, usegmt=True),
         "x-ms-request-id": new_id(),
-        "x-ms-version": "2019-07-07",
+        "x-ms-version": STORAGE_VERSION,
     }
+
+
+def storage_error(status: int, code: str, message: str) -> Response:
+    """Azure Storage's own error shape: an XML ``<Error>`` and the ``x-ms-error-code`` header."""
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f"<Error><Code>{code}</Code><Message>{message}\nRequestId:{new_id()}</Message></Error>"
+    )
+    headers = {"x-ms-error-code": code, "x-ms-request-id": new_id(), "x-ms-version": STORAGE_VERSION}
+    return Response(body.encode("utf-8"), status=status, headers=headers, content_type="application/xml")
+
+
+def _blob_not_found() -> Response:
+    return storage_error(404, "BlobNotFound", "The specified blob does not exist.")
 
 
 @router.route(BLOB, "PUT", public=True)
 def put_blob(call: Call, workspace_id: str, container: str, path: str) -> Response:
     """B1/B3: block blob upload, append blob creation and append block."""
-    workspace = _blob_workspace(call, workspace_id)
+    workspace = call.backend.workspace_by_id(workspace_id)
+    artifact_path = decode_blob_name(path)
+    if artifact_path is None:
+        return storage_error(400, "InvalidUri", "The requested URI does not represent any resource on the server.")
     comp = call.request.args.get("comp")
     data = call.request.get_data()
     if comp == "appendblock":
-        artifact = call.backend.write_blob(workspace, container, path, data, append=True)
+        artifact = call.backend.write_blob(workspace, container, artifact_path, data, append=True)
         headers = {"x-ms-blob-append-offset": str(len(artifact.content or b"") - len(data))}
     elif comp is None:
-        artifact = call.backend.write_blob(workspace, container, path, data)
+        artifact = call.backend.write_blob(workspace, container, artifact_path, data)
         headers = {}
     else:
         raise NotImplementedByFake(f"amlmock does not implement blob operation comp={comp}", target="comp")
-    headers.update(_blob_headers(artifact))
+    headers.update(_blob_headers(artifact.content or b"", artifact.created_utc))
     headers["x-ms-request-server-encrypted"] = "true"
     return Response(b"", status=201, headers=headers)
 
 
 @router.route(BLOB, "HEAD", "GET", public=True)
 def get_blob(call: Call, workspace_id: str, container: str, path: str) -> Response:
-    """B2 and downloads: the blob's bytes and size."""
-    workspace = _blob_workspace(call, workspace_id)
-    artifact = call.backend.get_artifact(workspace, container, path)
-    content = artifact.content or b""
-    headers = _blob_headers(artifact)
-    headers.update({"x-ms-blob-type": "BlockBlob", "Content-Length": str(len(content))})
-    return Response(content, status=200, headers=headers, content_type="application/octet-stream")
+    """B2 and downloads: the blob's bytes and size; 404 ``BlobNotFound`` for a path never uploaded."""
+    workspace = call.backend.workspace_by_id(workspace_id)
+    artifact_path = decode_blob_name(path)
+    if artifact_path is None:
+        return _blob_not_found()
+    try:
+        artifact = call.backend.get_artifact(workspace, container, artifact_path)
+    except NotFoundError:
+        return _blob_not_found()
+    if artifact.content is None:  # registered, never written: storage has no such blob
+        return _blob_not_found()
+    headers = _blob_headers(artifact.content, artifact.created_utc)
+    headers.update({"x-ms-blob-type": "BlockBlob", "Content-Length": str(len(artifact.content))})
+    return Response(artifact.content, status=200, headers=headers, content_type="application/octet-stream")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 import sys
 import threading
 from dataclasses import dataclass
@@ -582,12 +583,18 @@ def _metric_time(value: Any, metric: str) -> float:
     raise ValidationError(f"createdUtc {value!r} of metric {metric!r} is not an ISO 8601 time", target=metric)
 
 
+_FORBIDDEN_PATH_CHARACTER = re.compile(r"[\x00-\x1f\x7f\\]")
+_DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
+
+
 def normalise_artifact_path(path: str) -> str:
     """``./outputs/a.txt`` and ``outputs/a.txt`` name the same artifact.
 
     The path is an opaque key (never a file name), but it must survive a blob URL: ``.`` and ``..``
     segments are refused, because HTTP clients remove them from URLs (RFC 3986, 5.2.4), and so is
-    text that is not valid Unicode (lone surrogates), which no URL can carry.
+    text that is not valid Unicode (lone surrogates), which no URL can carry. Control characters,
+    backslashes and a leading drive letter (``C:``) are refused too: such a name could not be
+    written back to a file by ``download_files`` (docs/lifecycle.md, artifact names).
     """
     if not isinstance(path, str) or not path.strip("./"):
         raise ValidationError(f"Artifact path {path!r} is invalid", target="path")
@@ -597,6 +604,10 @@ def normalise_artifact_path(path: str) -> str:
     path = path.lstrip("/")
     if any(segment in (".", "..") for segment in path.split("/")):
         raise ValidationError(f"Artifact path {path!r} must not contain '.' or '..' segments", target="path")
+    if _FORBIDDEN_PATH_CHARACTER.search(path):
+        raise ValidationError(f"Artifact path {path!r} must not contain control characters or backslashes", target="path")
+    if _DRIVE_LETTER.match(path):
+        raise ValidationError(f"Artifact path {path!r} must not start with a drive letter", target="path")
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from contextlib import ExitStack, contextmanager
 from typing import Any, Iterator
@@ -11,6 +10,9 @@ from unittest import mock
 
 from azureml._base_sdk_common import service_discovery
 from azureml._common.async_utils import task_queue
+from azureml._file_utils import file_utils
+from azureml._execution import _commands as local_commands
+from azureml.core import script_run
 from azureml.core import run as sdk_run
 from azureml._restclient import clientbase
 from msrest.universal_http import requests as msrest_requests
@@ -20,7 +22,8 @@ FLUSH_POLL_SECONDS = 0.002
 
 
 class _FastPollingTime:
-    """``time`` for the SDK's task queue: its flush re-checks every 2 ms instead of 250 ms."""
+    """``time`` for the SDK's task queue (its flush re-checks every 2 ms instead of 250 ms) and its
+    blob downloads (retried at once instead of after 2, 4, 16 and 256 s)."""
 
     time = staticmethod(time.time)
 
@@ -39,26 +42,34 @@ def _fast_retry_init(policy: Any) -> None:
 
 
 def speed_up_sdk(stack: ExitStack) -> None:
-    """Until ``stack`` closes: zero back-off between retries, fast ``wait_for_completion`` and flush polls."""
+    """Until ``stack`` closes: zero back-off between retries (msrest's and the blob downloads'), fast
+    ``wait_for_completion`` and flush polls."""
     for name in ("DEFAULT_BACKOFF", "DEFAULT_500_BACKOFF", "DEFAULT_503_BACKOFF", "DEFAULT_SHORT_BACKOFF"):
         stack.enter_context(mock.patch.object(clientbase, name, 0))
     stack.enter_context(mock.patch.object(msrest_requests.ClientRetryPolicy, "__init__", _fast_retry_init))
     stack.enter_context(mock.patch.object(task_queue, "time", _FastPollingTime))
+    stack.enter_context(mock.patch.object(file_utils, "time", _FastPollingTime))  # download retries: 2 s, 4 s, 16 s, 256 s
     stack.enter_context(mock.patch.object(sdk_run.Run, "_WAIT_COMPLETION_POLLING_INTERVAL_MIN", WAIT_POLL_SECONDS))
     stack.enter_context(mock.patch.object(sdk_run.Run, "_WAIT_COMPLETION_POLLING_INTERVAL_MAX", WAIT_POLL_SECONDS))
 
 
 def tune_sdk(stack: ExitStack, home: str) -> None:
     """Until ``stack`` closes: ``speed_up_sdk``, and the SDK's caches (``~/.azureml``) and
-    local-run folders (``$TMPDIR/azureml_runs``) under ``home``."""
+    local-run folders (``$TMPDIR/azureml_runs`` for the SDK) under ``home``. ``HOME`` and
+    ``USERPROFILE`` are the only environment variables changed besides ``AZUREML_CURRENT_CLOUD``."""
     speed_up_sdk(stack)
     discovery_cache = os.path.join(home, ".azureml", ".discovery")
     init = service_discovery.CachedServiceDiscovery.__init__
     stack.enter_context(mock.patch.object(init, "__defaults__", (discovery_cache,)))
     stack.enter_context(environment({"HOME": home, "USERPROFILE": home, "AZUREML_CURRENT_CLOUD": "AzureCloud"}))
-    temp = os.path.join(home, "tmp")
-    os.makedirs(temp)
-    stack.enter_context(mock.patch.object(tempfile, "tempdir", temp))
+    runs_folder = os.path.join(home, "azureml_runs")
+    os.makedirs(runs_folder)
+
+    def project_temporary_directory(run_id: str) -> str:
+        return os.path.join(runs_folder, run_id)
+
+    for module in (script_run, local_commands):  # tempfile itself is left alone: pytest and others rely on it
+        stack.enter_context(mock.patch.object(module, "_get_project_temporary_directory", project_temporary_directory))
 
 
 @contextmanager
