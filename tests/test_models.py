@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -309,4 +310,13 @@ def test_a_patch_with_a_value_of_the_wrong_type_is_refused_and_changes_nothing(a
         ModelsClient(aml_workspace.service_context).patch(model.id, body=[{"op": "replace", "path": "/kvTags", "value": {}}, patch])
     [record] = aml.models()
     assert (record.tags, record.properties, record.description) == ({"k": "v"}, {"p": "1"}, "d")
+    run.complete()
+
+
+def test_concurrent_registrations_of_one_name_get_distinct_versions(aml, aml_workspace, aml_experiment):
+    run = logged_run(aml_experiment, {"outputs/m.pkl": b"1"})
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        versions = list(pool.map(lambda _: run.register_model("busy", "outputs/m.pkl").version, range(12)))
+    assert sorted(versions) == list(range(1, 13))
+    assert [m.version for m in aml.models("busy")] == list(range(1, 13))
     run.complete()
