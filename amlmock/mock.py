@@ -24,6 +24,7 @@ from .api.faults import FaultInjector
 from .backend.errors import NotFoundError
 from .backend.lifecycle import EVENT_PREFIX, is_terminal
 from .backend.models import Artifact, Experiment, Run, Workspace
+from .backend.registry import RegisteredModel
 from .backend.service import Backend
 from .sdk.auth import patch_auth_classes
 from .defaults import DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION, DEFAULT_WORKSPACE
@@ -325,6 +326,11 @@ class AmlMock:
         workspace, run = self._find_run(run_id)
         found: list[Artifact] = self.backend.list_artifacts(workspace, run.data_container_id)
         return {a.path: a.content for a in found}
+
+    def models(self, name: str | None = None) -> list[RegisteredModel]:
+        """Every registered model version (of one name, when given), in registration order: ``name``, ``version``,
+        ``tags``, ``properties``, ``description``, ``run_id``, ``files`` (artifact path -> content, as registered)."""
+        return [m for ws in self.workspaces() for m in self.backend.registry.models(ws, name)]
 
     def _find_run(self, run_id: str) -> tuple[Workspace, Run]:
         with self.backend.lock:

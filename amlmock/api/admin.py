@@ -7,6 +7,7 @@ from typing import Any
 from ..backend.errors import ValidationError
 from ..backend.models import Workspace
 from .app import Call, Router
+from .models import model_dto
 from .wire import run_dto
 
 router = Router()
@@ -14,7 +15,7 @@ router = Router()
 ADMIN = "/amlmock/v1.0/admin"
 
 
-def _workspace_summary(workspace: Workspace, with_runs: bool) -> dict[str, Any]:
+def _workspace_summary(call: Call, workspace: Workspace, with_runs: bool) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "subscriptionId": workspace.subscription_id,
         "resourceGroup": workspace.resource_group,
@@ -25,15 +26,16 @@ def _workspace_summary(workspace: Workspace, with_runs: bool) -> dict[str, Any]:
     }
     if with_runs:
         summary["runs"] = [run_dto(run) for run in workspace.runs.values()]
+        summary["models"] = [model_dto(model) for model in call.backend.registry.models(workspace)]
     return summary
 
 
 @router.route(ADMIN + "/state", "GET")
 def state(call: Call) -> dict[str, Any]:
-    """Every workspace with its experiments (and runs, unless ``?runs=false``)."""
+    """Every workspace with its experiments (and runs and registered models, unless ``?runs=false``)."""
     with_runs = call.request.args.get("runs", "true").lower() != "false"
     with call.backend.lock:
-        return {"workspaces": [_workspace_summary(ws, with_runs) for ws in call.backend.workspaces.values()]}
+        return {"workspaces": [_workspace_summary(call, ws, with_runs) for ws in call.backend.workspaces.values()]}
 
 
 @router.route(ADMIN + "/workspaces", "POST")
@@ -47,7 +49,7 @@ def create_workspace(call: Call) -> dict[str, Any]:
     if not isinstance(location, str):
         raise ValidationError("location must be a string", target="location")
     workspace = call.backend.create_workspace(body["subscriptionId"], body["resourceGroup"], body["name"], location)
-    return _workspace_summary(workspace, with_runs=False)
+    return _workspace_summary(call, workspace, with_runs=False)
 
 
 @router.route(ADMIN + "/reset", "POST")

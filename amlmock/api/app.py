@@ -50,6 +50,7 @@ SCOPE_MARK = "/~workspace"  # no request path holds it: "~" is no segment of any
 JSON_TYPE = "application/json; charset=utf-8"
 
 Handler = Callable[..., Any]
+ErrorShape = Callable[[ServiceError], Any]  # a service's error document
 
 
 @dataclass
@@ -58,6 +59,8 @@ class Router:
 
     rules: list[Rule] = field(default_factory=list)
     public: set[Handler] = field(default_factory=set)
+    error_prefix: str | None = None  # requests under this path (answered or not) get errors in ``error_shape``
+    error_shape: ErrorShape | None = None
 
     def route(self, path: str, *methods: str, public: bool = False) -> Callable[[Handler], Handler]:
         """Register ``handler`` for ``path`` and ``methods``; ``public`` routes need no bearer token."""
@@ -80,9 +83,10 @@ class RouteTable:
     werkzeug's matcher pays for each one.
     """
 
-    def __init__(self, url_map: Map, public: frozenset[Handler]) -> None:
+    def __init__(self, url_map: Map, public: frozenset[Handler], error_shapes: tuple[tuple[str, ErrorShape], ...] = ()) -> None:
         self.url_map = url_map
         self.public = public
+        self.error_shapes = error_shapes
         self._adapter = url_map.bind("amlmock")
         self._scoped_adapter = _scoped_map(url_map).bind("amlmock")
         self._cached_match = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._match)
@@ -91,6 +95,13 @@ class RouteTable:
     def operations(self) -> frozenset[str]:
         """The handler names: what fault injection calls an operation."""
         return frozenset(rule.endpoint.__name__ for rule in self.url_map.iter_rules())
+
+    def error_body(self, error: ServiceError, path: str) -> Any:
+        """The error document for a request to ``path``: its service's shape, else the run history's envelope."""
+        for prefix, shape in self.error_shapes:
+            if path.startswith(prefix):
+                return shape(error)
+        return error_body(error)
 
     def match(self, method: str, path: str) -> tuple[Handler | None, dict[str, str]]:
         """The handler of ``method`` and ``path`` (None when no route has them) and the values of the
@@ -212,7 +223,8 @@ def build_route_table(routers: Iterable[Router]) -> RouteTable:
     url_map = Map(
         [rule for router in routers for rule in router.rules], strict_slashes=False, merge_slashes=False, redirect_defaults=False
     )
-    return RouteTable(url_map, frozenset(h for router in routers for h in router.public))
+    shapes = tuple((r.error_prefix, r.error_shape) for r in routers if r.error_prefix and r.error_shape)
+    return RouteTable(url_map, frozenset(h for router in routers for h in router.public), shapes)
 
 
 class JsonReply:
@@ -285,13 +297,13 @@ class ServiceApp:
             if self.after_change is not None and request.method not in SAFE_METHODS:
                 self.after_change(self.backend)
         except ServiceError as error:
-            return json_response(error_body(error), error.status)
+            return json_response(self.routes.error_body(error, request.path), error.status)
         except ConnectionDropped:
             raise
         except Exception as error:  # a bug in the fake: say so, never crash the server
             log.exception("amlmock failed on %s %s", request.method, request.url)
             failure = InternalError(f"amlmock failed on {request.method} {request.path}: {error!r}")
-            return json_response(error_body(failure), 500)
+            return json_response(self.routes.error_body(failure, request.path), 500)
         return result if isinstance(result, (Response, JsonReply)) else json_response(result)
 
     def not_implemented(self, request: Request) -> JsonReply:
@@ -301,4 +313,4 @@ class ServiceApp:
             f"amlmock does not implement {request.method} {url}", target=request.path
         )
         log.warning("%s", error.message)
-        return json_response(error_body(error), error.status)
+        return json_response(self.routes.error_body(error, request.path), error.status)

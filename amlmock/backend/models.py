@@ -12,6 +12,7 @@ from typing import Any, Mapping, NamedTuple
 
 from .index import RunIndex
 from .query import MISSING
+from .registry import ModelRegistry
 
 DEFAULT_USER = {
     "userObjectId": "00000000-0000-0000-0000-0000000a11ce",
@@ -353,6 +354,7 @@ class Workspace:
     runs: dict[str, Run] = field(default_factory=dict)
     artifacts: dict[tuple[str, str], Artifact] = field(default_factory=dict)
     snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    registry: ModelRegistry = field(default_factory=ModelRegistry)
     run_counter: int = 0
 
     @property

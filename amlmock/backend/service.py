@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from . import limits
-from .errors import ConflictError, ImmutablePropertyError, NotFoundError, NotImplementedByFake, ServiceError, ValidationError
+from .errors import ConflictError, NotFoundError, NotImplementedByFake, ServiceError, ValidationError
+from .labels import check_properties_added
 from .lifecycle import apply_status_event, event_kind
 from .models import (
     DEFAULT_USER,
@@ -37,6 +38,8 @@ from .models import (
     workspace_key,
 )
 from .query import Node, OrderBy, evaluate, parse_filter, parse_orderby
+from .registry import is_registry_container
+from .registry_service import RegistryService
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,6 +107,7 @@ class Backend:
         self.lock = threading.RLock()
         self.workspaces: dict[tuple[str, str, str], Workspace] = {}
         self.process_check: ProcessCheck = process_check or refuse_processes
+        self.registry = RegistryService(self.lock, self.list_artifacts)
 
     # ----------------------------------------------------------------- workspaces
     @locked
@@ -495,6 +499,7 @@ class Backend:
     @locked
     def create_artifacts(self, workspace: Workspace, origin: str, container: str, paths: Sequence[str]) -> list[Artifact]:
         """Register artifact paths (content comes later, through the blob store)."""
+        _check_writable(container)
         clean = [normalise_artifact_path(p) for p in paths]
         created = []
         for path in clean:
@@ -524,6 +529,7 @@ class Backend:
     @locked
     def write_blob(self, workspace: Workspace, container: str, path: str, content: bytes, append: bool = False) -> Artifact:
         """Store (or append to) an artifact's bytes; registers the artifact when needed."""
+        _check_writable(container)
         path = normalise_artifact_path(path)
         artifact = workspace.artifacts.get((container, path))
         if artifact is None:
@@ -586,6 +592,12 @@ class Backend:
                 return artifact.content if artifact is not None else None
             current = workspace.snapshots.get(current.parent_id) if current.parent_id else None
         return None
+
+
+def _check_writable(container: str) -> None:
+    """The files of a registered model's asset never change."""
+    if is_registry_container(container):
+        raise ConflictError(f"Container {container!r} holds the files of a registered model, which cannot change", target="container")
 
 
 def _parse_filter(text: str | None, known_field: Callable[[str], bool]) -> Node | None:
@@ -710,13 +722,7 @@ def _validated_map(what: str, current: Mapping[str, Any], update: Any, max_entri
 
 def _validated_properties(current: Mapping[str, Any], update: Any) -> dict[str, Any]:
     merged = _validated_map("properties", current, update, limits.MAX_PROPERTIES)
-    changed = [key for key in (update or {}) if key in current and current[key] != update[key]]
-    if changed:
-        described = "; ".join(
-            f"Property {key} already exists with value {current[key]}; cannot overwrite with {update[key]}"
-            for key in changed
-        )
-        raise ImmutablePropertyError(described, target=changed[0])
+    check_properties_added(current, update or {})
     return merged
 
 

@@ -67,6 +67,16 @@ class Contracts:
         """The contract of the operation serving ``method path``, if any."""
         return next((c for c in self.ordered if c.method == method and c.pattern.match(path)), None)
 
+    def service_error(self, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The error schema (and definitions) for a path no contract serves: its service's (``/<service>/<version>``,
+        e.g. ``ModelErrorResponse`` under ``/modelmanagement/v1.0``), else the shared envelope."""
+        service = "/".join(path.split("/")[:3]) + "/"
+        for contract in self.ordered:
+            declared, schema = contract.response_schema(400)
+            if declared and schema is not None and contract.template.startswith(service) and contract.source.startswith("SDK"):
+                return schema, contract.definitions
+        return ERROR_ENVELOPE, self.error_definitions
+
 
 @lru_cache(maxsize=2)
 def load_contracts(use_specs: bool = True) -> Contracts:
@@ -164,7 +174,7 @@ class Checker:
             return
         try:
             is_json, answer = _json_body(answer_data)
-            problems = self._response_problems(contract, response.status_code, is_json, answer)
+            problems = self._response_problems(contract, request.path, response.status_code, is_json, answer)
             refused = _refused(response.status_code, answer)
             request_problems = self._request_problems(contract, request_data, refused) if contract else None
         except Exception as error:  # report it, never break the SDK's call
@@ -208,13 +218,13 @@ class Checker:
             ]
         return [f"the fake accepted a request body that {contract.source} refuses: {refusal}" for refusal in refusals]
 
-    def _response_problems(self, contract: Contract | None, status: int, is_json: bool, body: Any) -> list[str]:
+    def _response_problems(self, contract: Contract | None, path: str, status: int, is_json: bool, body: Any) -> list[str]:
         declared, schema = contract.response_schema(status) if contract else (False, None)
         definitions = contract.definitions if contract else {}
-        if status >= 400 and schema is None:  # no error schema of its own: the shared envelope
+        if status >= 400 and schema is None:  # no error schema of its own: its service's, else the shared envelope
             if not is_json:
                 return []
-            schema, definitions = ERROR_ENVELOPE, self.contracts.error_definitions
+            schema, definitions = self.contracts.service_error(path)
         elif not declared:
             return [f"status {status} is not declared by {contract.source}"] if contract else []
         elif schema is None:
