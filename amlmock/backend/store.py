@@ -15,7 +15,7 @@ from .service import Backend
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL)"
 # The pickled classes change between versions: a file of another format is refused, never half-read.
-STATE_FORMAT = 3
+STATE_FORMAT = 4
 
 
 class StateFormatError(RuntimeError):
