@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +22,7 @@ CONTENT = "/content/<version>" + WORKSPACE_PATH + "/snapshots"
 BLOB = "/amlmockstorage/<workspace_id>/<container>/<path:path>"
 FAKE_SAS = "sv=2019-07-07&sr=b&sp=racw&sig=amlmock"
 SNAPSHOT_CONTAINER = "snapshots"
+BYTE_RANGE = re.compile(r"bytes=(\d+)-(\d*)")  # the x-ms-range / Range of a ranged blob download
 
 
 def _workspace(call: Call, names: dict[str, str]) -> Workspace:
@@ -165,5 +167,14 @@ def get_blob(call: Call, workspace_id: str, container: str, path: str) -> Respon
     artifact = call.backend.get_artifact(workspace, container, path)
     content = artifact.content or b""
     headers = _blob_headers(artifact)
-    headers.update({"x-ms-blob-type": "BlockBlob", "Content-Length": str(len(content))})
-    return Response(content, status=200, headers=headers, content_type="application/octet-stream")
+    headers["x-ms-blob-type"] = "BlockBlob"
+    wanted = BYTE_RANGE.fullmatch(call.request.headers.get("x-ms-range") or call.request.headers.get("Range") or "")
+    if wanted is None:
+        headers["Content-Length"] = str(len(content))
+        return Response(content, status=200, headers=headers, content_type="application/octet-stream")
+    start, end = int(wanted.group(1)), min(int(wanted.group(2) or len(content) - 1), len(content) - 1)
+    if start > end:  # as Azure Storage: a range past the end (of an empty blob, too) is 416 InvalidRange
+        headers["Content-Range"] = f"bytes */{len(content)}"
+        return Response(b"", status=416, headers=headers)
+    headers["Content-Range"] = f"bytes {start}-{end}/{len(content)}"
+    return Response(content[start:end + 1], status=206, headers=headers, content_type="application/octet-stream")

@@ -21,6 +21,8 @@ QUIET_ENVIRONMENT = {"MLFLOW_DISABLE_TELEMETRY": "true"}
 # Variables that would point MLflow elsewhere or at a stale run; they are cleared while the mock is active.
 CLEARED_VARIABLES = ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_TRACKING_TOKEN", "ARM_CLOUD_METADATA_URL")
 
+# azureml-mlflow downloads only from Azure's blob hosts; the fake's blob URLs have this path (api.artifacts.BLOB).
+FAKE_BLOB_MARK = "/amlmockstorage/"
 # Resolves (subscription, resource group, workspace) to an SDK ``Workspace`` of the fake.
 WorkspaceFactory = Callable[[str, str, str], Any]
 
@@ -69,6 +71,11 @@ def tune_mlflow(stack: ExitStack, workspace_for: WorkspaceFactory) -> None:
     stack.enter_context(mock.patch.object(loader, "_tracking_uri_to_service_context", {}))
     resolve = _resolver(workspace_for, tracking_uri_decomp)
     stack.enter_context(mock.patch.object(service_context_loader, "get_service_context_from_tracking_url_default_auth", resolve))
+    from azureml.mlflow._client.artifact._utils import blob_artifact_util
+
+    matches_blob = blob_artifact_util.is_source_uri_matches_storage_blob
+    fake_blobs_too = lambda uri, **kwargs: FAKE_BLOB_MARK in uri or matches_blob(uri, **kwargs)  # noqa: E731
+    stack.enter_context(mock.patch.object(blob_artifact_util, "is_source_uri_matches_storage_blob", fake_blobs_too))
     _forget_stores()
     stack.callback(_forget_stores)
     stack.callback(_end_active_runs, fluent)
