@@ -266,6 +266,14 @@ def get_metric_history(req: _Request) -> dict[str, Any]:
     return body
 
 
+@endpoint(MLFLOW + "/logged-models/search", "POST")
+def search_logged_models(req: _Request) -> dict[str, Any]:
+    """MLflow 3 looks for a run's logged models when it lists a folder; the fake keeps none."""
+    for experiment_id in req.fields.get("experiment_ids") or []:
+        req.experiment(experiment_id)
+    return {"models": []}
+
+
 @endpoint(MLFLOW + "/runs/search", "POST")
 def search_runs(req: _Request) -> dict[str, Any]:
     experiment_ids = req.fields.get("experiment_ids") or []
