@@ -165,3 +165,31 @@ def test_async_batches_land_at_once(aml, tracking):
         mlflow.log_params({"a": "1"}, synchronous=False).wait()
     assert aml.metrics(active.info.run_id) == {"loss": [0.3]}
     assert aml.params(active.info.run_id) == {"a": "1"}
+
+
+def test_the_migration_example_v1(aml, aml_workspace):
+    exp = Experiment(aml_workspace, "train")
+    with exp.start_logging(snapshot_directory=None) as run:
+        run.log("loss", 0.5)
+        run.log("loss", 0.25)
+        run.tag("stage", "train")
+    assert aml.metrics(run.id) == {"loss": [0.5, 0.25]}
+    assert aml.run(run.id).tags["stage"] == "train"
+    assert aml.run(run.id).status == "Completed"
+
+
+def test_the_migration_example_mlflow(aml, aml_workspace):
+    mlflow.set_experiment("train")
+    with mlflow.start_run() as active:
+        mlflow.log_metric("loss", 0.5, step=0)
+        mlflow.log_metric("loss", 0.25, step=1)
+        mlflow.set_tag("stage", "train")
+        mlflow.log_param("lr", 0.01)
+    run_id = active.info.run_id
+    assert aml.metrics(run_id) == {"loss": [0.5, 0.25]}
+    assert aml.run(run_id).tags["stage"] == "train"
+    assert aml.run(run_id).status == "Completed"
+    assert aml.params(run_id) == {"lr": "0.01"}
+    assert Run(Experiment(aml_workspace, "train"), run_id).get_metrics() == {"loss": [0.5, 0.25]}
+    found = mlflow.search_runs(filter_string="metrics.loss < 0.3 and params.lr = '0.01'", output_format="list")
+    assert [r.info.run_id for r in found] == [run_id]

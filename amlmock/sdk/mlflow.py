@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from contextlib import ExitStack
 from typing import Any, Callable
 from unittest import mock
@@ -23,6 +24,9 @@ CLEARED_VARIABLES = ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT
 
 # azureml-mlflow downloads only from Azure's blob hosts; the fake's blob URLs have this path (api.artifacts.BLOB).
 FAKE_BLOB_MARK = "/amlmockstorage/"
+# Modules MLflow's REST client tries to import on every call to detect Databricks or a notebook; when they are
+# not installed, each failed import searches the whole path again (the larger part of a call's cost).
+PROBED_MODULES = ("dbruntime", "dbruntime.databricks_repl_context", "pyspark", "pyspark.sql", "IPython")
 # Resolves (subscription, resource group, workspace) to an SDK ``Workspace`` of the fake.
 WorkspaceFactory = Callable[[str, str, str], Any]
 
@@ -76,6 +80,7 @@ def tune_mlflow(stack: ExitStack, workspace_for: WorkspaceFactory) -> None:
     matches_blob = blob_artifact_util.is_source_uri_matches_storage_blob
     fake_blobs_too = lambda uri, **kwargs: FAKE_BLOB_MARK in uri or matches_blob(uri, **kwargs)  # noqa: E731
     stack.enter_context(mock.patch.object(blob_artifact_util, "is_source_uri_matches_storage_blob", fake_blobs_too))
+    _fail_fast(stack)
     _forget_stores()
     stack.callback(_forget_stores)
     stack.callback(_end_active_runs, fluent)
@@ -88,6 +93,27 @@ def _resolver(workspace_for: WorkspaceFactory, decompose: Callable[[str, bool], 
         return workspace_for(names["sub-id"], names["res-grp"], names["ws-name"]).service_context
 
     return service_context_of
+
+
+def _fail_fast(stack: ExitStack) -> None:
+    """Until ``stack`` closes, importing a probed module that is not installed fails at once (``None`` in ``sys.modules``)."""
+    absent = [name for name in PROBED_MODULES if name not in sys.modules and _not_installed(name)]
+    sys.modules.update(dict.fromkeys(absent))
+    stack.callback(_forget_absent, absent)
+
+
+def _forget_absent(names: list[str]) -> None:
+    """Remove the markers (only: ``sys.modules`` keeps every module imported meanwhile)."""
+    for name in names:
+        if name in sys.modules and sys.modules[name] is None:
+            del sys.modules[name]
+
+
+def _not_installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name.split(".")[0]) is None
+    except (ImportError, ValueError):
+        return True
 
 
 def _forget_stores() -> None:
