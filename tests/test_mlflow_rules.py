@@ -164,3 +164,10 @@ def test_search_runs_across_experiments(client, three_runs, experiment_id):
     found = mlflow.search_runs([experiment_id, other], filter_string="params.model = 'rnn'", output_format="list")
     assert [(r.info.run_id, r.data.metrics) for r in found] == [(three_runs[1], {"loss": 0.5})]
     assert len(client.search_runs([experiment_id, other])) == 4
+
+
+def test_an_unimplemented_endpoint_is_named_in_mlflows_shape(aml):
+    reply = raw("POST", api_url(aml, "runs/log-inputs"), json={"run_id": "x"})
+    assert reply.status_code == 404
+    assert reply.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+    assert reply.json()["message"].startswith("amlmock does not implement POST https://eastus.api.azureml.ms/mlflow/v2.0/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import logging
 from typing import Any, Callable
 
 from ..backend.errors import ConflictError, NotFoundError, ServiceError, ValidationError
@@ -19,12 +20,13 @@ from .app import WORKSPACE_PATH, Call, JsonReply, Router, json_response
 from .mlflow_wire import experiment_json, metric_json, run_info_json, run_json
 
 router = Router()
+log = logging.getLogger("amlmock")
 
 API = "/mlflow/v2.0" + WORKSPACE_PATH + "/api/2.0"
 MLFLOW = API + "/mlflow"
 DEFAULT_SEARCH_RESULTS = 1000
 # MLflow's error codes and their HTTP statuses (mlflow.protos.databricks_pb2, mlflow.exceptions).
-STATUS_OF_CODE = {"RESOURCE_DOES_NOT_EXIST": 404, "RESOURCE_ALREADY_EXISTS": 400, "INVALID_PARAMETER_VALUE": 400,
+STATUS_OF_CODE = {"ENDPOINT_NOT_FOUND": 404, "RESOURCE_DOES_NOT_EXIST": 404, "RESOURCE_ALREADY_EXISTS": 400, "INVALID_PARAMETER_VALUE": 400,
                   "UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403, "INTERNAL_ERROR": 500}
 
 
@@ -295,6 +297,14 @@ def search_runs(req: _Request) -> dict[str, Any]:
     if page.next_offset is not None:
         body["next_page_token"] = _token(page.next_offset)
     return body
+
+
+@router.route(API + "/<path:rest>", "GET", "POST", "PATCH", "PUT", "DELETE")
+def not_implemented(call: Call, **names: str) -> JsonReply:
+    """Any other MLflow endpoint: MLflow's ``ENDPOINT_NOT_FOUND``, with amlmock's message naming the request."""
+    message = f"amlmock does not implement {call.request.method} {call.request.base_url}"
+    log.warning("%s", message)
+    return json_response({"error_code": "ENDPOINT_NOT_FOUND", "message": message}, 404)
 
 
 def _token(offset: int) -> str:

@@ -47,6 +47,14 @@ WORKSPACE_IN_PATH = re.compile(
     r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+"
 )
 ERROR_ENVELOPE = {"$ref": "#/definitions/ErrorResponse"}
+# MLflow's routes answer errors in MLflow's own envelope (MLflow REST API: ``error_code`` and ``message``).
+MLFLOW_PREFIX = "/mlflow/"
+MLFLOW_ERROR_ENVELOPE = {
+    "type": "object",
+    "required": ["error_code", "message"],
+    "properties": {"error_code": {"type": "string"}, "message": {"type": "string"}},
+    "additionalProperties": False,
+}
 MAX_VALIDATED_BYTES = 2**20
 # Error responses that break their contract knowingly: contract source -> why (docs/fidelity.md).
 # They are listed in the report, not counted as mismatches.
@@ -164,7 +172,8 @@ class Checker:
             return
         try:
             is_json, answer = _json_body(answer_data)
-            problems = self._response_problems(contract, response.status_code, is_json, answer)
+            mlflow = request.path.startswith(MLFLOW_PREFIX)
+            problems = self._response_problems(contract, response.status_code, is_json, answer, mlflow)
             refused = _refused(response.status_code, answer)
             request_problems = self._request_problems(contract, request_data, refused) if contract else None
         except Exception as error:  # report it, never break the SDK's call
@@ -208,13 +217,13 @@ class Checker:
             ]
         return [f"the fake accepted a request body that {contract.source} refuses: {refusal}" for refusal in refusals]
 
-    def _response_problems(self, contract: Contract | None, status: int, is_json: bool, body: Any) -> list[str]:
+    def _response_problems(self, contract: Contract | None, status: int, is_json: bool, body: Any, mlflow: bool = False) -> list[str]:
         declared, schema = contract.response_schema(status) if contract else (False, None)
         definitions = contract.definitions if contract else {}
-        if status >= 400 and schema is None:  # no error schema of its own: the shared envelope
+        if status >= 400 and schema is None:  # no error schema of its own: the shared envelope (MLflow's on its routes)
             if not is_json:
                 return []
-            schema, definitions = ERROR_ENVELOPE, self.contracts.error_definitions
+            schema, definitions = (MLFLOW_ERROR_ENVELOPE, {}) if mlflow else (ERROR_ENVELOPE, self.contracts.error_definitions)
         elif not declared:
             return [f"status {status} is not declared by {contract.source}"] if contract else []
         elif schema is None:
