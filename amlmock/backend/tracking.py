@@ -13,7 +13,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from . import limits
 from .errors import ImmutablePropertyError, NotFoundError, ValidationError
@@ -212,15 +212,14 @@ class TrackingMixin:
     lock: threading.RLock
     workspaces: dict[tuple[str, str, str], Workspace]
 
-    def _add_run(self, workspace: Workspace, experiment: Experiment, run_id: str, parent: Run | None,
-                 fields: Mapping[str, Any], tags: dict[str, Any]) -> Run:
-        raise NotImplementedError  # Backend's
+    if TYPE_CHECKING:  # provided by ``Backend``
 
-    def get_run(self, workspace: Workspace, run_id: str, experiment: Experiment | None = None) -> Run:
-        raise NotImplementedError  # Backend's
+        def _add_run(self, workspace: Workspace, experiment: Experiment, run_id: str, parent: Run | None,
+                     fields: Mapping[str, Any], tags: dict[str, Any]) -> Run: ...
 
-    def post_event(self, run: Run, name: str, data: Mapping[str, Any] | None) -> Any:
-        raise NotImplementedError  # Backend's
+        def get_run(self, workspace: Workspace, run_id: str, experiment: Experiment | None = None) -> Run: ...
+
+        def post_event(self, run: Run, name: str, data: Mapping[str, Any] | None) -> Any: ...
 
     @locked
     def create_tracking_run(self, workspace: Workspace, experiment: Experiment, name: str | None,
