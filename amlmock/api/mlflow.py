@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any, Callable
 
-from ..backend.errors import ConflictError, NotFoundError, ServiceError, ValidationError
+from ..backend.errors import ConflictError, NotFoundError, NotImplementedByFake, ServiceError, ValidationError
 from ..backend.models import Experiment, Run, Workspace, new_id
 from ..backend.run_filter import parse_filter, parse_order_by
 from ..backend.tracking import MetricPoint, RunSearch, TrackingBatch
@@ -26,18 +26,19 @@ API = "/mlflow/v2.0" + WORKSPACE_PATH + "/api/2.0"
 MLFLOW = API + "/mlflow"
 DEFAULT_SEARCH_RESULTS = 1000
 # MLflow's error codes and their HTTP statuses (mlflow.protos.databricks_pb2, mlflow.exceptions).
-STATUS_OF_CODE = {"ENDPOINT_NOT_FOUND": 404, "RESOURCE_DOES_NOT_EXIST": 404, "RESOURCE_ALREADY_EXISTS": 400, "INVALID_PARAMETER_VALUE": 400,
-                  "UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403, "INTERNAL_ERROR": 500}
+STATUS_OF_CODE = {"ENDPOINT_NOT_FOUND": 404, "RESOURCE_DOES_NOT_EXIST": 404, "RESOURCE_ALREADY_EXISTS": 400, "INVALID_PARAMETER_VALUE": 400}
 
 
 def mlflow_error(error: ServiceError) -> JsonReply:
-    """A backend error as MLflow's error envelope."""
-    if isinstance(error, NotFoundError):
+    """A backend error as MLflow's error envelope (any other refusal is a bad value)."""
+    if isinstance(error, NotImplementedByFake):
+        code = "ENDPOINT_NOT_FOUND"
+    elif isinstance(error, NotFoundError):
         code = "RESOURCE_DOES_NOT_EXIST"
     elif isinstance(error, ConflictError):
         code = "RESOURCE_ALREADY_EXISTS"
     else:
-        code = {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 500: "INTERNAL_ERROR"}.get(error.status, "INVALID_PARAMETER_VALUE")
+        code = "INVALID_PARAMETER_VALUE"
     return json_response({"error_code": code, "message": error.message}, STATUS_OF_CODE[code])
 
 
@@ -70,6 +71,7 @@ class _Request:
         )
 
     def text(self, key: str, required: bool = True) -> Any:
+        """A string field (None when absent and not required)."""
         value = self.fields.get(key)
         if value is None and required:
             raise ValidationError(f"Missing value for required parameter '{key}'.", target=key)
@@ -78,6 +80,7 @@ class _Request:
         return value
 
     def integer(self, key: str, default: int) -> int:
+        """An integer field (proto JSON may send it as a string)."""
         value = self.fields.get(key, default)
         try:
             if isinstance(value, bool):
@@ -87,6 +90,7 @@ class _Request:
             raise ValidationError(f"Invalid value {value!r} for parameter '{key}' supplied: it must be an integer", target=key) from None
 
     def run(self) -> Run:
+        """The run named by ``run_id`` (or the older ``run_uuid``)."""
         run_id = self.fields.get("run_id") or self.fields.get("run_uuid")
         if not isinstance(run_id, str) or not run_id:
             raise ValidationError("Missing value for required parameter 'run_id'.", target="run_id")
@@ -96,25 +100,24 @@ class _Request:
             raise NotFoundError(f"Run with id={run_id} not found", target="run_id") from None
 
     def experiment(self, experiment_id: Any) -> Experiment:
+        """The experiment with this id, in MLflow's words when it is missing."""
         try:
             return self.backend.get_experiment_by_id(self.workspace, str(experiment_id))
         except NotFoundError:
             raise NotFoundError(f"Could not find experiment with ID {experiment_id}", target="experiment_id") from None
 
     def pairs(self, key: str, items: Any = None) -> list[tuple[str, str]]:
+        """A list of ``{key, value}`` objects (params, tags) as pairs; ``items`` instead of the field when given."""
         items = self.fields.get(key) if items is None else items
         if items is None:
             return []
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise ValidationError(f"Invalid value for parameter '{key}' supplied: a list of key-value objects", target=key)
-        return [(i.get("key"), _as_text(i.get("value"))) for i in items]
+        return [(i.get("key"), i.get("value")) for i in items]
 
-    def answer(self, run: Run, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        return body if body is not None else {"run": run_json(self, run)}
-
-
-def _as_text(value: Any) -> Any:
-    return value if value is None or isinstance(value, str) else str(value)
+    def answer(self, run: Run) -> dict[str, Any]:
+        """``{"run": ...}``, the answer of ``runs/create`` and ``runs/get``."""
+        return {"run": run_json(self, run)}
 
 
 def _int64(value: Any) -> Any:
@@ -168,7 +171,7 @@ def create_experiment(req: _Request) -> dict[str, Any]:
 @endpoint(MLFLOW + "/experiments/search", "POST")
 def search_experiments(req: _Request) -> dict[str, Any]:
     if req.fields.get("filter"):
-        raise ValidationError("amlmock does not implement filters of experiment searches", target="filter")
+        raise NotImplementedByFake("amlmock does not implement filters of experiment searches", target="filter")
     page = req.backend.query_experiments(req.workspace, "All", None, None, None)
     return {"experiments": [experiment_json(e) for e in page.items]}
 
@@ -302,9 +305,9 @@ def search_runs(req: _Request) -> dict[str, Any]:
 @router.route(API + "/<path:rest>", "GET", "POST", "PATCH", "PUT", "DELETE")
 def not_implemented(call: Call, **names: str) -> JsonReply:
     """Any other MLflow endpoint: MLflow's ``ENDPOINT_NOT_FOUND``, with amlmock's message naming the request."""
-    message = f"amlmock does not implement {call.request.method} {call.request.base_url}"
-    log.warning("%s", message)
-    return json_response({"error_code": "ENDPOINT_NOT_FOUND", "message": message}, 404)
+    error = NotImplementedByFake(f"amlmock does not implement {call.request.method} {call.request.base_url}")
+    log.warning("%s", error.message)
+    return mlflow_error(error)
 
 
 def _token(offset: int) -> str:
