@@ -35,7 +35,7 @@ def mlflow_available() -> bool:
     """True when both ``mlflow`` and ``azureml-mlflow`` are installed."""
     try:
         return importlib.util.find_spec("mlflow") is not None and importlib.util.find_spec("azureml.mlflow") is not None
-    except ImportError:
+    except (ImportError, ValueError):  # ValueError: a module blocked with None in sys.modules
         return False
 
 
