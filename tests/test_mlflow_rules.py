@@ -171,3 +171,28 @@ def test_an_unimplemented_endpoint_is_named_in_mlflows_shape(aml):
     assert reply.status_code == 404
     assert reply.json()["error_code"] == "ENDPOINT_NOT_FOUND"
     assert reply.json()["message"].startswith("amlmock does not implement POST https://eastus.api.azureml.ms/mlflow/v2.0/")
+
+
+ROUTES = [
+    ("POST", "runs/create"), ("GET", "runs/get"), ("POST", "runs/update"), ("POST", "runs/delete"), ("POST", "runs/restore"),
+    ("POST", "runs/log-metric"), ("POST", "runs/log-parameter"), ("POST", "runs/set-tag"), ("POST", "runs/delete-tag"),
+    ("POST", "runs/log-batch"), ("POST", "runs/search"), ("GET", "metrics/get-history"), ("GET", "experiments/get"),
+    ("GET", "experiments/get-by-name"), ("POST", "experiments/create"), ("POST", "experiments/search"), ("POST", "logged-models/search"),
+]
+BAD_BODIES = [
+    [1, 2], {"run_id": 7}, {"run_id": "x", "metrics": "nope"}, {"experiment_id": ["a"]}, {"filter": "x" * 6000},
+    {"experiment_ids": [{}], "order_by": [3]}, {"run_id": "x", "key": None, "value": {"a": 1}}, {"max_results": "many"},
+]
+
+
+@pytest.mark.parametrize(("method", "action"), ROUTES)
+def test_bad_input_is_a_4xx_in_mlflows_shape(aml, client, experiment_id, method, action):
+    run_id = client.create_run(experiment_id).info.run_id
+    for body in BAD_BODIES + [{"run_id": run_id, "experiment_id": experiment_id, "key": "k" * 300, "value": 1, "timestamp": "soon"}]:
+        if method == "GET":
+            reply = raw(method, api_url(aml, action), params=body if isinstance(body, dict) else {})
+        else:
+            reply = raw(method, api_url(aml, action), json=body)
+        if reply.status_code >= 400:
+            assert reply.status_code < 500 and set(reply.json()) == {"error_code", "message"}, (action, body, reply.text)
+    assert client.get_run(run_id).data.metrics == {}

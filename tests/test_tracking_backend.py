@@ -104,3 +104,11 @@ def test_a_search_of_an_unknown_experiment_is_not_found(parts):
     backend, workspace, _ = parts
     with pytest.raises(NotFoundError):
         backend.search_tracking_runs(workspace, RunSearch(["nope"]))
+
+
+@pytest.mark.parametrize("timestamp", [-(2**62), 2**62])
+def test_metric_times_the_store_cannot_read_back_are_refused(parts, timestamp):
+    run = new_run(parts)
+    with pytest.raises(ValidationError):
+        log(parts, run, metrics=[MetricPoint("loss", 1.0, timestamp, 0)])
+    assert run.metrics == {}

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence, Union
 
+from . import limits
 from .errors import ValidationError
 
 ENTITIES = {
@@ -180,6 +181,7 @@ def parse_filter(text: str | None) -> list[Clause]:
     """The clauses of a ``filter_string`` (empty for no filter)."""
     if text is None or not text.strip():
         return []
+    limits.check_length("filter", text, limits.MAX_FILTER_LENGTH)
     reader = _Reader(text)
     clauses = []
     while True:

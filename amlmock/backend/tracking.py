@@ -12,7 +12,7 @@ import math
 import sys
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from . import limits
@@ -30,6 +30,9 @@ MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_TAGS_PER_BATCH = 100
 MAX_ENTITIES_PER_BATCH = 1000
 MAX_RESULTS_PER_SEARCH = 50000
+# The metric store keeps a value's time as an ISO 8601 time of years 1000 to 9999 (as v1 ``createdUtc``).
+EARLIEST_MS = int(datetime(1000, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
+LATEST_MS = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp() * 1000)
 MLFLOW_METRIC_TYPE = "azureml.v1.scalar"  # what the SDK's run.log writes for a number
 
 # v1 status -> MLflow status; MLflow status -> the v1 status event it asks for.
@@ -170,6 +173,8 @@ def _check_point(point: MetricPoint) -> None:
     for name, number in (("timestamp", point.timestamp), ("step", point.step)):
         if isinstance(number, bool) or not isinstance(number, int) or abs(number) >= 2**63:
             raise ValidationError(f"Got invalid {name} {number!r} for metric {point.key!r}: it must be a 64-bit integer", target=name)
+    if not EARLIEST_MS <= point.timestamp <= LATEST_MS:
+        raise ValidationError(f"Got invalid timestamp {point.timestamp} for metric {point.key!r}: the metric store keeps years 1000 to 9999", target="timestamp")
     if not math.isfinite(point.value):
         raise ValidationError(f"Metric {point.key!r} has the value {point.value!r}: amlmock stores finite numbers only", target="value")
 
