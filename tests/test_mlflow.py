@@ -120,8 +120,9 @@ def test_v1_child_runs_are_found_by_the_parent_tag_of_their_mlflow_view(tracking
         child = parent.child_run()
         child.log("score", 3.0)
         child.complete()
-    found = mlflow.search_runs([exp.id], filter_string="attributes.status = 'FINISHED' and metrics.score >= 3", output_format="list")
+    found = mlflow.search_runs([exp.id], filter_string=f"tags.mlflow.parentRunId = '{parent.id}'", output_format="list")
     assert [r.info.run_id for r in found] == [child.id]
+    assert found[0].data.metrics == {"score": 3.0} and found[0].info.status == "FINISHED"
 
 
 def test_artifacts_are_the_runs_files(aml, tracking, tmp_path):

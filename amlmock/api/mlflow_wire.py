@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..backend.models import Experiment, Run
-from ..backend.tracking import MetricPoint, epoch_ms, mlflow_status
+from ..backend.tracking import MetricPoint, epoch_ms, mlflow_status, tracking_tags
 
 
 class Context(Protocol):
@@ -68,7 +68,7 @@ def run_json(context: Context, run: Run) -> dict[str, Any]:
         "data": {
             "metrics": [metric_json(point) for point in metrics.values()],
             "params": [{"key": k, "value": v} for k, v in run.params.items()],
-            "tags": [{"key": k, "value": v or ""} for k, v in run.tags.items()],
+            "tags": [{"key": k, "value": v} for k, v in tracking_tags(run).items()],
         },
         "inputs": {},
     }

@@ -41,6 +41,7 @@ ENDED = {"Completed": "FINISHED", "Failed": "FAILED", "Canceled": "KILLED"}
 STATUS_EVENTS = {"RUNNING": "Start", "FINISHED": "Completed", "FAILED": "Failed", "KILLED": "Canceled"}
 MLFLOW_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
+PARENT_TAG = "mlflow.parentRunId"  # how MLflow names a nested run's parent
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,12 @@ def metric_points(series: MetricSeries) -> list[MetricPoint]:
     return points
 
 
+def tracking_tags(run: Run) -> dict[str, str]:
+    """The run's tags as MLflow shows them: a valueless v1 tag as ``""``, and a child run's parent as ``mlflow.parentRunId``."""
+    parent = {PARENT_TAG: run.parent_run_id} if run.parent_run_id else {}
+    return {**parent, **{key: value or "" for key, value in run.tags.items()}}
+
+
 def latest_metrics(run: Run) -> dict[str, MetricPoint]:
     """Each metric's latest point, as MLflow picks it: the highest step, then the latest time, then the highest value."""
     latest = {}
@@ -130,7 +137,7 @@ class _Row:
         if kind == "param":
             return self.run.params.get(key)
         if kind == "tag":
-            return self.run.tags[key] or "" if key in self.run.tags else None
+            return tracking_tags(self.run).get(key)
         return _attribute(self.run, key)
 
 
@@ -235,7 +242,7 @@ class TrackingMixin:
             _check_value("Tag", _check_key("Tag", key), value, MAX_TAG_VALUE_LENGTH)
         if name is not None:
             limits.check_length("run_name", name, limits.MAX_DISPLAY_NAME_LENGTH)
-        parent_id = tag_map.get("mlflow.parentRunId")
+        parent_id = tag_map.get(PARENT_TAG)
         parent = self.get_run(workspace, parent_id, experiment) if parent_id else None
         run_id = new_id()
         display = name or tag_map.get("mlflow.runName") or run_id
