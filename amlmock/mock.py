@@ -31,6 +31,7 @@ from .defaults import DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIP
 from .execution.environment import run_environment
 from .execution.processes import local_run_processes
 from .sdk.context import forget_context_runs
+from .sdk.mlflow import tune_mlflow
 from .sdk.tuning import environment, tune_sdk
 from .execution.supervisor import stop_local_runs
 from .sdk.workspace import RunTracker, sdk_workspace
@@ -86,6 +87,7 @@ class AmlMock:
             transport = ResponsesTransport(self.app)
             transport.start()
             stack.callback(transport.stop)
+            tune_mlflow(stack, self._mlflow_workspace)
             stack.callback(forget_context_runs)
             stack.callback(self.tracker.stop_daemons)
             stack.callback(stop_local_runs, self.backend)
@@ -216,6 +218,13 @@ class AmlMock:
         self._require_active("workspace()")
         return sdk_workspace(self.create_workspace(name, resource_group, subscription_id, location))
 
+    def _mlflow_workspace(self, subscription_id: str, resource_group: str, name: str) -> SdkWorkspace:
+        """The workspace an ``azureml://`` tracking URI names: an existing one, or the default one (created)."""
+        default = (DEFAULT_SUBSCRIPTION, DEFAULT_RESOURCE_GROUP, DEFAULT_WORKSPACE)
+        if (subscription_id, resource_group, name) != default:
+            self.backend.get_workspace(subscription_id, resource_group, name)  # NotFoundError when it does not exist
+        return self.workspace(name, resource_group, subscription_id)
+
     def write_config(
         self,
         path: str | os.PathLike[str] = ".",
@@ -320,6 +329,10 @@ class AmlMock:
                 ]
                 for name, series in run.metrics.items()
             }
+
+    def params(self, run_id: str) -> dict[str, str]:
+        """The MLflow parameters of the run: key -> value, in the order first logged."""
+        return self.backend.tracking_params(self._find_run(run_id)[1])
 
     def artifacts(self, run_id: str) -> dict[str, bytes | None]:
         """Files stored for the run: path -> content."""

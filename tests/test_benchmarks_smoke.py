@@ -10,7 +10,8 @@ import pytest
 from benchmarks import BENCHMARKS, run_smoke
 from benchmarks.__main__ import main
 
-BENCH_EXTRA = ("moto", "boto3")  # the peer benchmark needs `pip install .[bench]`
+# What the benchmarks that may skip need: peer `pip install .[bench]`, mlflow `.[mlflow,bench]` too.
+EXTRAS = {"peer": ("moto", "boto3"), "mlflow": ("mlflow", "azureml.mlflow", "sqlalchemy", "alembic")}
 
 
 def test_every_benchmark_runs_and_yields_finite_numbers():
@@ -21,7 +22,7 @@ def test_every_benchmark_runs_and_yields_finite_numbers():
         assert figures, f"benchmark {name} produced no figure"
         for figure in figures:
             if figure.skipped:
-                assert name == "peer" and not all(importlib.util.find_spec(m) for m in BENCH_EXTRA), figure
+                assert name in EXTRAS and not all(importlib.util.find_spec(m) for m in EXTRAS[name]), figure
                 continue
             assert all(math.isfinite(number) for number in figure.numbers), figure
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from email.utils import format_datetime
 from typing import Any
@@ -24,6 +25,7 @@ ARTIFACTS = "/artifact/v2.0" + WORKSPACE_PATH + "/artifacts"
 CONTENT = "/content/<version>" + WORKSPACE_PATH + "/snapshots"
 BLOB = "/amlmockstorage/<workspace_id>/<container>/<path:path>"
 FAKE_SAS = "sv=2019-07-07&sr=b&sp=racw&sig=amlmock"
+BYTE_RANGE = re.compile(r"bytes=(\d+)-(\d*)")  # the x-ms-range / Range of a ranged blob download
 
 
 def _workspace(call: Call, names: dict[str, str]) -> Workspace:
@@ -220,7 +222,8 @@ def put_blob(call: Call, workspace_id: str, container: str, path: str) -> Respon
 
 @router.route(BLOB, "HEAD", "GET", public=True)
 def get_blob(call: Call, workspace_id: str, container: str, path: str) -> Response:
-    """B2 and downloads: the blob's bytes and size; 404 ``BlobNotFound`` for a path never uploaded."""
+    """B2 and downloads: the blob's bytes and size (or a ``Range``/``x-ms-range`` of them); 404 ``BlobNotFound``
+    for a path never uploaded."""
     workspace = call.backend.workspace_by_id(workspace_id)
     artifact_path = decode_blob_name(path)
     if artifact_path is None:
@@ -229,8 +232,18 @@ def get_blob(call: Call, workspace_id: str, container: str, path: str) -> Respon
         artifact = call.backend.get_artifact(workspace, container, artifact_path)
     except NotFoundError:
         return _blob_not_found()
-    if artifact.content is None:  # registered, never written: storage has no such blob
+    content = artifact.content
+    if content is None:  # registered, never written: storage has no such blob
         return _blob_not_found()
-    headers = _blob_headers(artifact.content, artifact.created_utc)
-    headers.update({"x-ms-blob-type": "BlockBlob", "Content-Length": str(len(artifact.content))})
-    return Response(artifact.content, status=200, headers=headers, content_type="application/octet-stream")
+    headers = _blob_headers(content, artifact.created_utc)
+    headers["x-ms-blob-type"] = "BlockBlob"
+    wanted = BYTE_RANGE.fullmatch(call.request.headers.get("x-ms-range") or call.request.headers.get("Range") or "")
+    if wanted is None:
+        headers["Content-Length"] = str(len(content))
+        return Response(content, status=200, headers=headers, content_type="application/octet-stream")
+    start, end = int(wanted.group(1)), min(int(wanted.group(2) or len(content) - 1), len(content) - 1)
+    if start > end:  # as Azure Storage: a range past the end (of an empty blob, too) is 416 InvalidRange
+        headers["Content-Range"] = f"bytes */{len(content)}"
+        return Response(b"", status=416, headers=headers)
+    headers["Content-Range"] = f"bytes {start}-{end}/{len(content)}"
+    return Response(content[start:end + 1], status=206, headers=headers, content_type="application/octet-stream")

@@ -195,6 +195,19 @@ class Run:
     _metrics: dict[str, MetricSeries] | None = None
     _processes: dict[str, int] | None = None
     _data_container_id: str | None = None
+    _params: dict[str, str] | None = None
+    deleted: bool = False  # MLflow's lifecycle stage: a deleted run is hidden from MLflow searches
+
+    @property
+    def params(self) -> dict[str, str]:
+        """MLflow parameters by key, in the order first logged (read-only: ``add_params`` adds them)."""
+        return self._params if self._params is not None else {}
+
+    def add_params(self, params: Mapping[str, str]) -> None:
+        """Keep new parameters (the caller has checked that none changes a value)."""
+        if self._params is None:
+            self._params = {}
+        self._params.update(params)
 
     @property
     def data_container_id(self) -> str:

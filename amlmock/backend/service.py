@@ -7,7 +7,6 @@ request first and only then changes state, so a rejected request leaves nothing 
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import re
 import sys
@@ -20,6 +19,7 @@ from . import limits
 from .errors import ConflictError, NotFoundError, NotImplementedByFake, ServiceError, ValidationError
 from .labels import check_properties_added
 from .lifecycle import apply_status_event, event_kind
+from .locking import locked
 from .models import (
     DEFAULT_USER,
     SNAPSHOT_CONTAINER,
@@ -37,12 +37,12 @@ from .models import (
     utcnow,
     workspace_key,
 )
+from .tracking import TrackingMixin
 from .query import Node, OrderBy, evaluate, parse_filter, parse_orderby
 from .registry import is_registry_container
 from .registry_service import RegistryService
 
 T = TypeVar("T")
-F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_PAGE_SIZE = 500
 MAX_PAGE_SIZE = 5000
@@ -70,17 +70,6 @@ _RUN_TEXT_FIELDS = {
 }
 
 
-def locked(method: F) -> F:
-    """Run a Backend method under the backend's lock."""
-
-    @functools.wraps(method)
-    def wrapper(self: "Backend", *args: Any, **kwargs: Any) -> Any:
-        with self.lock:
-            return method(self, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
 @dataclass
 class Page:
     """One page of a listing and the token for the next one (None on the last page)."""
@@ -97,8 +86,8 @@ class MetricError:
     error: ValidationError
 
 
-class Backend:
-    """All workspaces of one fake service."""
+class Backend(TrackingMixin):
+    """All workspaces of one fake service (MLflow's view of its runs: ``tracking.TrackingMixin``)."""
 
     def __init__(self, process_check: ProcessCheck | None = None) -> None:
         """``process_check`` vets the process ids a local run's driver reports (``record_processes``): it returns
@@ -264,6 +253,21 @@ class Backend:
         properties = _validated_properties({}, body.get("properties"))
         container = body.get("dataContainerId") or f"dcid.{run_id}"
         limits.check_length("dataContainerId", container, 261)
+        return self._add_run(workspace, experiment, run_id, parent, fields, tags, properties, container)
+
+    def _add_run(
+        self,
+        workspace: Workspace,
+        experiment: Experiment,
+        run_id: str,
+        parent: Run | None,
+        fields: Mapping[str, Any],
+        tags: dict[str, Any],
+        properties: dict[str, Any] | None = None,
+        container: str | None = None,
+    ) -> Run:
+        """Store a new run from validated values (run fields by attribute name)."""
+        properties = properties or {}
         workspace.run_counter += 1
         run = Run(
             run_id=run_id,
@@ -274,7 +278,7 @@ class Backend:
             parent_run_id=parent.run_id if parent else None,
             created_utc=utcnow(),
             created_by=DEFAULT_USER,  # shared: the fake has one user, and nothing mutates it
-            _data_container_id=None if container == f"dcid.{run_id}" else container,
+            _data_container_id=None if container in (None, f"dcid.{run_id}") else container,
             tags=tags,
             properties=properties,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from ..backend.models import Run, Workspace
 from ..tokens import run_token
 
@@ -21,4 +23,18 @@ def run_environment(workspace: Workspace, run: Run, service_base: str) -> dict[s
         "AZUREML_RUN_TOKEN_EXPIRY": str(int(expiry.timestamp())),
         "AZUREML_SERVICE_ENDPOINT": service_base,
         "AZUREML_DISCOVERY_SERVICE_ENDPOINT": service_base + "/discovery",
+        **mlflow_environment(workspace, run, service_base, token),
+    }
+
+
+def mlflow_environment(workspace: Workspace, run: Run, service_base: str, token: str) -> dict[str, str]:
+    """What the service's job set-up gives MLflow (``azureml.mlflow._setup_remote`` and the run's token), so
+    ``mlflow.log_metric`` with no set-up lands in ``run``."""
+    host = urlsplit(service_base).netloc
+    return {
+        "MLFLOW_TRACKING_URI": f"azureml://{host}/mlflow/v2.0{workspace.arm_id}?&is-remote=True",
+        "MLFLOW_TRACKING_TOKEN": token,
+        "MLFLOW_RUN_ID": run.run_id,
+        "MLFLOW_EXPERIMENT_NAME": run.experiment_name,
+        "MLFLOW_EXPERIMENT_ID": run.experiment_id,
     }

@@ -18,7 +18,16 @@ import traceback
 from typing import Any, NoReturn
 
 LOOPBACK_PREFIXES = ("http://127.", "http://localhost", "http://[::1]")
-PATCHED_MODULES = ("azureml._run_impl.file_watcher", "azureml._file_utils.upload", "azureml._file_utils")
+PATCHED_MODULES = (
+    "azureml._run_impl.file_watcher",
+    "azureml._file_utils.upload",
+    "azureml._file_utils",
+    "azureml.mlflow._internal.utils",
+    "azureml.mlflow._client.artifact._utils.blob_artifact_util",
+    "azure.core.pipeline.policies._authentication",
+)
+FAKE_BLOB_MARK = "/amlmockstorage/"  # the path of the fake's blob URLs (amlmock.api.artifacts.BLOB)
+HTTPS_LOOPBACK_PREFIXES = tuple("https" + prefix[4:] for prefix in LOOPBACK_PREFIXES)
 
 
 def _terminate(signum: int, frame: Any) -> NoReturn:
@@ -65,6 +74,37 @@ def _loopback_upload_blob_from_stream(original: Any) -> Any:
     return upload_blob_from_stream
 
 
+def _plain_http_for_loopback(original_init: Any) -> Any:
+    """azureml-mlflow builds ``https://<host of the tracking URI>``; the fake on 127.0.0.1 speaks plain HTTP."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        host = getattr(self, "_host_url", None)
+        if isinstance(host, str) and host.startswith(HTTPS_LOOPBACK_PREFIXES):
+            self._host_url = "http" + host[5:]
+
+    return __init__
+
+
+def _fake_blobs_too(original: Any) -> Any:
+    """azureml-mlflow downloads only from URLs on Azure's blob hosts; the fake's blob URLs are on its own host."""
+
+    def is_source_uri_matches_storage_blob(source_uri: str, **kwargs: Any) -> bool:
+        return FAKE_BLOB_MARK in source_uri or original(source_uri, **kwargs)
+
+    return is_source_uri_matches_storage_blob
+
+
+def _tls_except_loopback(original: Any) -> Any:
+    """azure-core sends bearer tokens over HTTPS only; the fake on 127.0.0.1 speaks plain HTTP."""
+
+    def _enforce_https(request: Any) -> None:
+        if not request.http_request.url.startswith(LOOPBACK_PREFIXES):
+            original(request)
+
+    return _enforce_https
+
+
 def _patch_module(module: Any) -> None:
     """Applied right after the SDK module is imported (see ``_PatchOnImport``)."""
     if module.__name__ == "azureml._run_impl.file_watcher":
@@ -73,6 +113,13 @@ def _patch_module(module: Any) -> None:
         module.upload_blob_from_stream = _loopback_upload_blob_from_stream(module.upload_blob_from_stream)
     elif module.__name__ == "azureml._file_utils":
         module.upload_blob_from_stream = sys.modules["azureml._file_utils.upload"].upload_blob_from_stream
+    elif module.__name__ == "azureml.mlflow._internal.utils":
+        base = module.ServiceContextBase
+        base.__init__ = _plain_http_for_loopback(base.__init__)
+    elif module.__name__ == "azureml.mlflow._client.artifact._utils.blob_artifact_util":
+        module.is_source_uri_matches_storage_blob = _fake_blobs_too(module.is_source_uri_matches_storage_blob)
+    elif module.__name__ == "azure.core.pipeline.policies._authentication":
+        module._enforce_https = _tls_except_loopback(module._enforce_https)
 
 
 class _PatchOnImport(importlib.abc.MetaPathFinder):
@@ -106,17 +153,25 @@ def _plain_put_for_loopback() -> None:
 
 def _finish_run() -> None:
     """Flush the run context the script used and upload ./outputs and ./logs, as the service does at the end."""
-    if "azureml.core.run" not in sys.modules:
+    if "azureml.core.run" not in sys.modules and "mlflow" not in sys.modules:
         return
     from azureml.core.run import Run, _OfflineRun
 
     run = Run.get_context()
     if isinstance(run, _OfflineRun):
         return
+    if "mlflow" in sys.modules:
+        _tag_mlflow_source(run)
     for folder in ("outputs", "logs"):
         if os.path.isdir(folder) and any(files for _, _, files in os.walk(folder)):
             run.upload_folder(folder, folder)
     run.flush()
+
+
+def _tag_mlflow_source(run: Any) -> None:
+    """The tags the service's job set-up gives a run whose script uses MLflow (``azureml.mlflow._setup_remote``)."""
+    tags = {"mlflow.source.type": "JOB", "mlflow.source.name": run.get_details()["runDefinition"]["script"]}
+    run.set_tags({key: value for key, value in tags.items() if key not in run.get_tags()})
 
 
 def _print_script_traceback(error: BaseException, script: str) -> None:

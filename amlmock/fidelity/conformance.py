@@ -47,6 +47,14 @@ WORKSPACE_IN_PATH = re.compile(
     r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+"
 )
 ERROR_ENVELOPE = {"$ref": "#/definitions/ErrorResponse"}
+# MLflow's routes answer errors in MLflow's own envelope (MLflow REST API: ``error_code`` and ``message``).
+MLFLOW_PREFIX = "/mlflow/"
+MLFLOW_ERROR_ENVELOPE = {
+    "type": "object",
+    "required": ["error_code", "message"],
+    "properties": {"error_code": {"type": "string"}, "message": {"type": "string"}},
+    "additionalProperties": False,
+}
 MAX_VALIDATED_BYTES = 2**20
 # Error responses that break their contract knowingly: contract source -> why (docs/fidelity.md).
 # They are listed in the report, not counted as mismatches.
@@ -221,10 +229,10 @@ class Checker:
     def _response_problems(self, contract: Contract | None, path: str, status: int, is_json: bool, body: Any) -> list[str]:
         declared, schema = contract.response_schema(status) if contract else (False, None)
         definitions = contract.definitions if contract else {}
-        if status >= 400 and schema is None:  # no error schema of its own: its service's, else the shared envelope
+        if status >= 400 and schema is None:  # no error schema of its own: its service's (MLflow's, ...), else the shared envelope
             if not is_json:
                 return []
-            schema, definitions = self.contracts.service_error(path)
+            schema, definitions = (MLFLOW_ERROR_ENVELOPE, {}) if path.startswith(MLFLOW_PREFIX) else self.contracts.service_error(path)
         elif not declared:
             return [f"status {status} is not declared by {contract.source}"] if contract else []
         elif schema is None:

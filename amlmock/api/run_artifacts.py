@@ -1,0 +1,87 @@
+"""Run history's run-scoped artifact API (``.../runs/<run id>/artifacts...``): azureml-mlflow's artifact repository.
+
+The files are the run's artifacts (its data container), the same ones v1 ``run.get_file_names()`` lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend.errors import ValidationError
+from ..backend.models import Run, Workspace
+from .app import WORKSPACE_PATH, Call, Router
+from .artifacts import blob_url
+from .wire import artifact_dto, content_info
+
+router = Router()
+
+RH = "/history/v1.0" + WORKSPACE_PATH
+BY_NAME = RH + "/experiments/<experiment_name>/runs/<run_id>/artifacts"
+BY_ID = RH + "/experimentids/<experiment_id>/runs/<run_id>/artifacts"
+ORIGIN = "ExperimentRun"
+
+
+def _run(call: Call, names: dict[str, str]) -> tuple[Workspace, Run]:
+    workspace = call.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
+    if "experiment_id" in names:
+        experiment = call.backend.get_experiment_by_id(workspace, names["experiment_id"])
+    else:
+        experiment = call.backend.get_experiment(workspace, names["experiment_name"])
+    return workspace, call.backend.get_run(workspace, names["run_id"], experiment)
+
+
+def _path(call: Call) -> str:
+    path = call.request.args.get("path")
+    if not path:
+        raise ValidationError("The query parameter 'path' is required", target="path")
+    return path
+
+
+def _info(call: Call, workspace: Workspace, artifact: Any) -> dict[str, Any]:
+    return content_info(artifact, blob_url(call, workspace, artifact.container, artifact.path))
+
+
+@router.route(BY_NAME + "/batch/metadata", "POST")
+@router.route(BY_ID + "/batch/metadata", "POST")
+def create_run_artifacts(call: Call, **names: str) -> dict[str, Any]:
+    """Register paths in the run's container and hand out upload URLs."""
+    workspace, run = _run(call, names)
+    paths = call.json_object().get("paths")
+    if not isinstance(paths, list) or not all(isinstance(p, dict) and isinstance(p.get("path"), str) for p in paths):
+        raise ValidationError("paths must be a list of {path} objects", target="paths")
+    requested = [p["path"] for p in paths]
+    created = call.backend.create_artifacts(workspace, ORIGIN, run.data_container_id, requested)
+    pairs = list(zip(requested, created, strict=True))
+    return {
+        "artifacts": {path: artifact_dto(a) for path, a in pairs},
+        "artifactContentInformation": {path: _info(call, workspace, a) for path, a in pairs},
+        "errors": {},
+    }
+
+
+@router.route(BY_NAME, "GET")
+@router.route(BY_ID, "GET")
+@router.route(BY_NAME + "/path", "GET")
+@router.route(BY_ID + "/path", "GET")
+def list_run_artifacts(call: Call, **names: str) -> dict[str, Any]:
+    """The run's files (under ``path`` when given), sorted by path."""
+    workspace, run = _run(call, names)
+    prefix = call.request.args.get("path") or ""
+    artifacts = call.backend.list_artifacts(workspace, run.data_container_id, prefix)
+    return {"value": [artifact_dto(a) for a in artifacts], "continuationToken": None}
+
+
+@router.route(BY_NAME + "/contentinfo", "GET")
+@router.route(BY_ID + "/contentinfo", "GET")
+def get_run_artifact_content_info(call: Call, **names: str) -> dict[str, Any]:
+    """The download URL of one file."""
+    workspace, run = _run(call, names)
+    return _info(call, workspace, call.backend.get_artifact(workspace, run.data_container_id, _path(call)))
+
+
+@router.route(BY_NAME + "/metadata", "GET")
+@router.route(BY_ID + "/metadata", "GET")
+def get_run_artifact(call: Call, **names: str) -> dict[str, Any]:
+    """One file's record."""
+    workspace, run = _run(call, names)
+    return artifact_dto(call.backend.get_artifact(workspace, run.data_container_id, _path(call)))
