@@ -19,7 +19,6 @@ router = Router()
 ARTIFACTS = "/artifact/v2.0" + WORKSPACE_PATH + "/artifacts"
 CONTENT = "/content/<version>" + WORKSPACE_PATH + "/snapshots"
 BLOB = "/amlmockstorage/<workspace_id>/<container>/<path:path>"
-FAKE_SAS = "sv=2019-07-07&sr=b&sp=racw&sig=amlmock"
 SNAPSHOT_CONTAINER = "snapshots"
 
 
@@ -29,7 +28,7 @@ def _workspace(call: Call, names: dict[str, str]) -> Workspace:
 
 def blob_url(call: Call, workspace: Workspace, container: str, path: str) -> str:
     """Where the SDK uploads (and downloads) an artifact's bytes."""
-    return f"{call.service_base(workspace)}/amlmockstorage/{workspace.workspace_id}/{container}/{quote(path)}?{FAKE_SAS}"
+    return f"{call.service_base(workspace)}/amlmockstorage/{workspace.workspace_id}/{container}/{quote(path)}?{call.access.sas_query(workspace.workspace_id, container, path)}"
 
 
 def _info(call: Call, workspace: Workspace, artifact: Artifact) -> dict[str, Any]:
@@ -126,7 +125,8 @@ def commit_snapshot(call: Call, **names: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- blobs
-def _blob_workspace(call: Call, workspace_id: str) -> Workspace:
+def _blob_workspace(call: Call, workspace_id: str, container: str, path: str) -> Workspace:
+    call.access.check_sas(call.request.args, workspace_id, container, path)
     return call.backend.workspace_by_id(workspace_id)
 
 
@@ -142,7 +142,7 @@ def _blob_headers(artifact: Artifact) -> dict[str, str]:
 @router.route(BLOB, "PUT", public=True)
 def put_blob(call: Call, workspace_id: str, container: str, path: str) -> Response:
     """B1/B3: block blob upload, append blob creation and append block."""
-    workspace = _blob_workspace(call, workspace_id)
+    workspace = _blob_workspace(call, workspace_id, container, path)
     comp = call.request.args.get("comp")
     data = call.request.get_data()
     if comp == "appendblock":
@@ -161,7 +161,7 @@ def put_blob(call: Call, workspace_id: str, container: str, path: str) -> Respon
 @router.route(BLOB, "HEAD", "GET", public=True)
 def get_blob(call: Call, workspace_id: str, container: str, path: str) -> Response:
     """B2 and downloads: the blob's bytes and size."""
-    workspace = _blob_workspace(call, workspace_id)
+    workspace = _blob_workspace(call, workspace_id, container, path)
     artifact = call.backend.get_artifact(workspace, container, path)
     content = artifact.content or b""
     headers = _blob_headers(artifact)
