@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import waitress
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
 
 LOG_QUEUE_SIZE = 10_000
 
@@ -31,6 +33,21 @@ class HttpLimits:
     connection_limit: int = 1000
     channel_timeout: int = 30  # seconds a connection may stay idle (or stalled mid-request)
     max_body: int = 256 * 1024 * 1024
+
+
+class _StrictParser(HTTPRequestParser):
+    """Refuses a request that has both ``Transfer-Encoding`` and ``Content-Length`` (a request-smuggling shape:
+    waitress would follow the first, a proxy in front might follow the second)."""
+
+    def parse_header(self, header_plus: bytes) -> None:
+        names = {line.split(b":", 1)[0].strip().lower() for line in header_plus.split(b"\n")[1:]}
+        if b"transfer-encoding" in names and b"content-length" in names:
+            raise ParsingError("Transfer-Encoding and Content-Length together")
+        super().parse_header(header_plus)
+
+
+class _StrictChannel(HTTPChannel):
+    parser_class = _StrictParser
 
 
 class HttpServer:
@@ -49,6 +66,7 @@ class HttpServer:
             clear_untrusted_proxy_headers=True,
             ident="amlmock",
         )
+        self._server.channel_class = _StrictChannel
         self.host = host
         self._thread = threading.Thread(target=self._server.run, name="amlmock-http", daemon=True)
 
