@@ -571,7 +571,7 @@ class ServeTarget:
         return self.server.call(method, path, headers={"Authorization": "Bearer " + make_token("hostile")[0], **(headers or {})}, **kwargs)
 
     def state(self) -> Any:
-        answer = self.call("GET", "/amlmock/v1.0/admin/state")
+        answer = self.server.call("GET", "/amlmock/v1.0/admin/state")  # with the admin token
         assert answer.status_code == 200
         return answer.json()
 
