@@ -69,7 +69,9 @@ class SqliteStore:
         if version > schema.SCHEMA_VERSION:
             raise StateFileError(f"{self.path} was written by a newer amlmock (schema {version}); this one reads {schema.SCHEMA_VERSION}")
         steps = [sql for v in range(version, schema.SCHEMA_VERSION) for sql in schema.MIGRATIONS[v]]
-        self._transaction(steps + self._stamp(schema.SCHEMA_VERSION))  # also takes the exclusive lock now
+        # An up-to-date file is not written at all here (a damaged one must stay as it was); an empty
+        # transaction still takes the exclusive lock now, so a second server is refused at once.
+        self._transaction(steps + self._stamp(schema.SCHEMA_VERSION) if steps else [])
 
     @staticmethod
     def _stamp(version: int) -> list[str]:
