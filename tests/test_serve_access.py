@@ -160,3 +160,12 @@ def test_slow_clients_hold_no_threads(server):
     assert threads < 30  # the worker pool (8) and a few of amlmock's own, not one per socket
     assert max(latencies) < 5  # measured well under 1 s; 5 s so a loaded shared machine cannot flake it
 
+
+
+def test_a_stderr_nobody_reads_never_stalls_requests(server):
+    """Each unimplemented route logs a warning; the server's stderr is a pipe this test never reads (it fills after
+    a few hundred lines), and every request is still answered."""
+    session = requests.Session()
+    for number in range(2_000):
+        reply = session.get(f"{server.url}/nothing/here/{number}", headers=AUTH, timeout=10)
+        assert reply.status_code == 404

@@ -18,7 +18,7 @@ from tests.test_serve import AUTH, WS, Server
 
 SOAK = int(os.environ.get("AMLMOCK_SOAK", "0") or 0)
 ROUNDS = 3 * (10 if SOAK == 1 else max(SOAK, 1))
-CLIENTS = 8
+CLIENTS = 16
 HISTORY = f"/history/v1.0{WS}/experiments/exp"
 
 
@@ -71,3 +71,4 @@ def test_every_acknowledged_write_survives_sigkill(tmp_path):
         stale = [run_id for run_id, value in expected.items() if value == "retagged" and runs[run_id]["tags"] != {"step": "retagged"}]
         assert not stale, f"round {round_number}: acknowledged tag updates lost: {stale[:3]}"
     assert server.stop()[0] == 0
+    print(f"{ROUNDS} kills, {len(expected)} acknowledged runs, all found after each restart")
