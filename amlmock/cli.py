@@ -21,8 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--state", metavar="FILE", help="keep the state in this SQLite file across restarts")
     serve.add_argument("--url", help="the address put in the URLs the fake hands out (default http://HOST:PORT)")
     serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
-    serve.add_argument("--connection-limit", type=int, default=1000, help="open connections at most (default 1000)")
-    serve.add_argument("--channel-timeout", type=int, default=30, help="seconds a connection may idle (default 30)")
+    serve.add_argument("--connection-limit", type=int, default=10_000, help="open connections at most (default 10000)")
+    serve.add_argument("--channel-timeout", type=int, default=30, help="seconds a connection may idle or a request take to arrive (default 30)")
     serve.add_argument("--max-blob-mb", type=int, default=256, help="largest blob upload in MiB (default 256)")
     commands.add_parser("az", help="'az ml ...' commands against the server in $AMLMOCK_URL (amlmock az ml -h)")
     return parser

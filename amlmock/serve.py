@@ -7,11 +7,12 @@ import secrets
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from .api import create_app
 from .api.access import ADMIN_TOKEN_ENV, Access
+from .api.app import MAX_JSON_BODY
 from .backend.service import Backend
 from .defaults import DEFAULT_SUBSCRIPTION
 from .execution.processes import local_run_processes
@@ -54,6 +55,18 @@ class ServeOptions:
     limits: HttpLimits = HttpLimits()
 
 
+def _allow_open_files(wanted: int) -> None:
+    """Raise the soft limit of open files towards ``wanted`` (each connection is one), within the hard limit."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def admin_token() -> tuple[str, bool]:
     """The admin token from ``AMLMOCK_ADMIN_TOKEN``, or a fresh one; and whether it was made here."""
     given = os.environ.get(ADMIN_TOKEN_ENV)
@@ -81,7 +94,9 @@ def serve(options: ServeOptions, workspaces: Sequence[WorkspaceSpec]) -> int:
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    server = HttpServer(app, options.host, options.port, options.limits)
+    _allow_open_files(options.limits.connection_limit + 100)
+    transport_limits = replace(options.limits, max_body=max(options.limits.max_body, MAX_JSON_BODY))
+    server = HttpServer(app, options.host, options.port, transport_limits)
     host = f"[{options.host}]" if ":" in options.host else options.host
     address.append((options.url or f"http://{host}:{server.port}").rstrip("/"))
     server.start()

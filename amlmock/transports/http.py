@@ -15,6 +15,7 @@ import logging.handlers
 import queue
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -30,14 +31,19 @@ class HttpLimits:
     """What one server allows (see ``amlmock serve --help``)."""
 
     threads: int = 8
-    connection_limit: int = 1000
-    channel_timeout: int = 30  # seconds a connection may stay idle (or stalled mid-request)
+    connection_limit: int = 10_000
+    channel_timeout: int = 30  # seconds a connection may idle, and a request may take to arrive (slow clients)
     max_body: int = 256 * 1024 * 1024
+    cleanup_interval: int = 2  # seconds between checks for idle connections and late requests
 
 
 class _StrictParser(HTTPRequestParser):
     """Refuses a request that has both ``Transfer-Encoding`` and ``Content-Length`` (a request-smuggling shape:
     waitress would follow the first, a proxy in front might follow the second)."""
+
+    def __init__(self, adj: Any) -> None:
+        super().__init__(adj)
+        self.started = time.time()
 
     def parse_header(self, header_plus: bytes) -> None:
         names = {line.split(b":", 1)[0].strip().lower() for line in header_plus.split(b"\n")[1:]}
@@ -63,16 +69,29 @@ class HttpServer:
             channel_timeout=limits.channel_timeout,
             max_request_body_size=limits.max_body,
             asyncore_use_poll=True,  # select() cannot watch more than 1,024 sockets
+            cleanup_interval=limits.cleanup_interval,
             clear_untrusted_proxy_headers=True,
             ident="amlmock",
         )
         self._server.channel_class = _StrictChannel
+        self._idle_check = self._server.maintenance
+        self._server.maintenance = self._maintenance
+        self._request_timeout = limits.channel_timeout
         self.host = host
         self._thread = threading.Thread(target=self._server.run, name="amlmock-http", daemon=True)
 
     @property
     def port(self) -> int:
         return int(self._server.effective_port)
+
+    def _maintenance(self, now: float) -> None:
+        """Waitress closes idle connections; also close those whose request has been arriving for longer than
+        the timeout (a client sending a byte now and then is not idle, but holds a connection slot)."""
+        self._idle_check(now)
+        for channel in list(self._server.active_channels.values()):
+            request = channel.request
+            if isinstance(request, _StrictParser) and not request.completed and now - request.started > self._request_timeout:
+                channel.will_close = True
 
     def start(self) -> "HttpServer":
         """Serve in a daemon thread."""
