@@ -117,7 +117,7 @@ class Backend:
     @locked
     def take_changes(self) -> Changes:
         """What changed since the last call, each object with its workspace; the log starts afresh."""
-        log, self._changes = self._changes, ChangeLog()
+        log, self._changes = self._changes, type(self._changes)()
         owners = {id(run): ws for ws in self.workspaces.values() for run in _changed_runs(ws, log)}
         experiment_owner = {
             id(e): ws for ws in self.workspaces.values() for e in log.experiments.values()
@@ -137,7 +137,7 @@ class Backend:
     def restore(self, workspaces: Iterable[Workspace]) -> None:
         """Replace the whole state with ``workspaces`` (a store's load, or its undo of a failed commit)."""
         self.workspaces = {ws.key: ws for ws in workspaces}
-        self._changes = ChangeLog() if not isinstance(self._changes, NoChangeLog) else self._changes
+        self._changes = type(self._changes)()
 
     @locked
     def all_workspaces(self) -> list[Workspace]:
