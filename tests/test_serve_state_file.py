@@ -112,6 +112,7 @@ def test_a_failed_commit_changes_nothing_and_a_retry_stores_once(tmp_path):
     assert backend.get_run(backend.get_workspace("sub-1", "rg1", "ws1"), "r1").metrics == {}
     store.fail = False
     assert client.post(metrics, json=batch, headers=HEADERS).status_code == 200
+    assert client.post(metrics, json=batch, headers=HEADERS).status_code == 200  # sent again: the same metric id
     run = backend.get_run(backend.get_workspace("sub-1", "rg1", "ws1"), "r1")
     restored = store.load()[0]  # what the file holds (read through ``store``: it keeps the file locked)
     assert [v.data for v in restored.runs["r1"].metrics["loss"].read()] == [{"loss": 0.5}]

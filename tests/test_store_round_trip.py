@@ -66,3 +66,13 @@ def test_the_in_process_backend_records_no_changes():
     backend.create_workspace("sub", "rg", "ws")
     assert not backend.take_changes()
     assert not backend.take_changes()
+
+
+def test_a_repeated_metric_id_is_stored_once_however_long_the_series():
+    from amlmock.backend.models import MetricSeries
+
+    series = MetricSeries("loss", {}, None)
+    ids = [f"{n:08x}-0000-4000-8000-000000000000" if n % 2 else f"custom-{n}" for n in range(5_000)]
+    assert all(series.add(i, float(n), n, {"loss": n}) for n, i in enumerate(ids))
+    assert not any(series.add(i, 0.0, None, {"loss": -1}) for i in ids[::7])  # every repeat refused, across rebuilds
+    assert len(series) == 5_000 and series.add("new", 1.0, None, {"loss": 0})

@@ -530,8 +530,8 @@ class Backend:
         self._changes.run(run)
         for row, time in zip(rows, logged_at):
             metric_id = str(row.get("metricId") or new_id())
-            series.add(metric_id, time, row.get("step"), row["data"])
-            self._changes.metric(MetricRow(run, name, metric_id, time, row.get("step"), row["data"]))
+            if series.add(metric_id, time, row.get("step"), row["data"]):  # a repeated id is stored once
+                self._changes.metric(MetricRow(run, name, metric_id, time, row.get("step"), row["data"]))
 
     @locked
     def get_metric(self, run: Run, name: str) -> MetricSeries:
