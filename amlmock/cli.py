@@ -19,6 +19,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--resource-group", action="append", default=[], metavar="RG", help="its resource group")
     serve.add_argument("--subscription-id", action="append", default=[], metavar="S", help="its subscription")
     serve.add_argument("--state", metavar="FILE", help="keep the state in this SQLite file across restarts")
+    serve.add_argument("--url", help="the address put in the URLs the fake hands out (default http://HOST:PORT)")
+    serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    serve.add_argument("--connection-limit", type=int, default=10_000, help="open connections at most (default 10000)")
+    serve.add_argument("--channel-timeout", type=int, default=30, help="seconds a connection may idle or a request take to arrive (default 30)")
+    serve.add_argument("--max-blob-mb", type=int, default=256, help="largest blob upload in MiB (default 256)")
     commands.add_parser("az", help="'az ml ...' commands against the server in $AMLMOCK_URL (amlmock az ml -h)")
     return parser
 
@@ -37,20 +42,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(verbose=not args.quiet)
     if args.command == "serve":
-        from .backend.store import StateFormatError
-        from .serve import pair_workspaces, serve
-
-        try:
-            workspaces = pair_workspaces(args.workspace, args.resource_group, args.subscription_id)
-        except ValueError as error:
-            parser.error(str(error))
-        try:
-            return serve(args.host, args.port, workspaces, args.state)
-        except StateFormatError as error:
-            print(f"amlmock serve: {error}", file=sys.stderr)
-            return 2
+        return _serve(parser, args)
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from .persistence.sqlite import StateFileError
+    from .serve import ServeOptions, pair_workspaces, serve
+    from .transports.http import HttpLimits
+
+    try:
+        workspaces = pair_workspaces(args.workspace, args.resource_group, args.subscription_id)
+    except ValueError as error:
+        parser.error(str(error))
+    limits = HttpLimits(args.threads, args.connection_limit, args.channel_timeout, args.max_blob_mb * 1024 * 1024)
+    try:
+        return serve(ServeOptions(args.host, args.port, args.state, args.url, limits), workspaces)
+    except (StateFileError, OSError) as error:
+        print(f"amlmock serve: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

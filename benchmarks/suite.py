@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterable
 
-from . import mlflow_stores, overhead, peer, per_test, queries, server, submit
+from . import durable, mlflow_stores, overhead, peer, per_test, queries, server, submit
 from .measure import Figure, Settings, progress
 
 Benchmark = Callable[[Settings], list[Figure]]
@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "server": server.run,
     "submit": submit.run,
     "mlflow": mlflow_stores.run,
+    "durable": durable.run,
 }
 
 

@@ -2,8 +2,8 @@
 
 Property, for every request: the answer is a 2xx (the input happened to be valid) or a 4xx with the
 service's error envelope ``{"error": {"code", "message", "details": []}}``; never a 5xx, never a hang.
-A refused request changes nothing (the whole state is pickled before and after, as ``amlmock serve``
-stores it), and after an accepted one the state still reads back (run, queries on every field the
+A refused request changes nothing (the test pickles the whole state before and after, a byte-exact
+snapshot), and after an accepted one the state still reads back (run, queries on every field the
 request could have touched, the admin state, ``aml.metrics``). Requests go through the WSGI app
 directly, through ``requests`` under the active mock (the ``responses`` transport), through the
 loopback server, and to an ``amlmock serve`` process. Counts and findings: ``docs/reliability.md``.
@@ -243,7 +243,7 @@ class Target:
         return template.format(ws=self.ws, exp=exp, expid=self.expid, run=run)
 
     def snapshot(self) -> bytes:
-        """The whole state, as ``amlmock serve --state`` would store it."""
+        """The whole state, byte for byte (a test-only snapshot; the state file holds rows, never a pickle)."""
         with self.aml.backend.lock:
             return pickle.dumps(self.aml.backend.workspaces)
 
@@ -578,7 +578,7 @@ class ServeTarget:
         return self.server.call(method, path, headers={"Authorization": "Bearer " + make_token("hostile")[0], **(headers or {})}, **kwargs)
 
     def state(self) -> Any:
-        answer = self.call("GET", "/amlmock/v1.0/admin/state")
+        answer = self.server.call("GET", "/amlmock/v1.0/admin/state")  # with the admin token
         assert answer.status_code == 200
         return answer.json()
 

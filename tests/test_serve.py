@@ -13,6 +13,8 @@ import requests
 from amlmock.tokens import make_token
 
 AUTH = {"Authorization": "Bearer " + make_token("test")[0]}
+ADMIN_TOKEN = "test-admin-token"
+ADMIN = {"Authorization": "Bearer " + ADMIN_TOKEN}
 WS = "/subscriptions/sub-1/resourceGroups/rg1/providers/Microsoft.MachineLearningServices/workspaces/ws1"
 
 
@@ -25,13 +27,15 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, "AMLMOCK_ADMIN_TOKEN": ADMIN_TOKEN},
         )
         first = self.process.stdout.readline().strip()
         assert first.startswith("amlmock serving on http://127.0.0.1:"), first + self.process.stderr.read()
         self.url = first.rsplit(" ", 1)[1]
 
     def call(self, method: str, path: str, headers=None, **kwargs):
-        return requests.request(method, self.url + path, headers={**AUTH, **(headers or {})}, timeout=10, **kwargs)
+        auth = ADMIN if path.startswith("/amlmock/v1.0/admin") else AUTH
+        return requests.request(method, self.url + path, headers={**auth, **(headers or {})}, timeout=10, **kwargs)
 
     def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
         self.process.send_signal(sig)
@@ -83,20 +87,18 @@ def test_state_survives_a_kill(state_file):
         assert restarted.stop()[0] == 0
 
 
-def test_a_state_file_of_another_format_is_refused_and_kept(state_file):
+def test_a_state_file_of_the_pickle_format_is_refused_and_kept(state_file):
     import pickle
     import sqlite3
 
-    from amlmock.backend.store import SCHEMA
-
-    with sqlite3.connect(state_file) as connection:  # what an earlier amlmock wrote: the bare workspaces
-        connection.execute(SCHEMA)
+    with sqlite3.connect(state_file) as connection:  # what an earlier amlmock wrote: a pickled snapshot
+        connection.execute("CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL)")
         connection.execute("INSERT INTO state (id, data) VALUES (1, ?)", (pickle.dumps({}),))
     process = subprocess.run(
         [sys.executable, "-m", "amlmock", "serve", "--state", state_file], capture_output=True, text=True, timeout=60
     )
     assert process.returncode == 2, process.stderr
-    assert "state format 1" in process.stderr and "Start with a new state file" in process.stderr
+    assert "pickled snapshot" in process.stderr and "Start with a new state file" in process.stderr
     assert "Traceback" not in process.stderr
     with sqlite3.connect(state_file) as connection:
         assert connection.execute("SELECT data FROM state").fetchall() == [(pickle.dumps({}),)]

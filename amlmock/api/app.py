@@ -23,12 +23,13 @@ from ..backend.errors import (
     AuthorizationError,
     InternalError,
     NotImplementedByFake,
+    PayloadTooLargeError,
     ServiceError,
     ValidationError,
 )
 from ..backend.models import Workspace
 from ..backend.service import Backend
-from ..tokens import token_workspace
+from .access import Access
 from .faults import ConnectionDropped, FaultInjector
 from .wire import error_body
 
@@ -48,6 +49,9 @@ SCOPED_PATH = re.compile(
 )
 SCOPE_MARK = "/~workspace"  # no request path holds it: "~" is no segment of any route
 JSON_TYPE = "application/json; charset=utf-8"
+BLOB_PREFIX = "/amlmockstorage/"
+MAX_JSON_BODY = 16 * 1024 * 1024  # a full metric batch (250 rows of 255-character cells) is far below this
+MAX_BLOB_BODY = 256 * 1024 * 1024  # Azure's limit for one block blob PUT (service version 2019-07-07)
 
 Handler = Callable[..., Any]
 ErrorShape = Callable[[ServiceError], Any]  # a service's error document
@@ -142,6 +146,7 @@ class Call:
     request: Request
     loopback: Callable[[], str] | None = None
     self_hosted: bool = False
+    access: Access = field(default_factory=Access)
 
     def json(self, default: Any = None) -> Any:
         """The JSON body (``default`` when empty); malformed JSON is a ValidationError."""
@@ -173,13 +178,17 @@ class Call:
     def service_base(self, workspace: Workspace) -> str:
         """Base URL of the data-plane services: this server on loopback, else the regional host."""
         if self.from_loopback():
-            return self.request.host_url.rstrip("/")
+            return self.own_url()
         return regional_base(workspace.location)
+
+    def own_url(self) -> str:
+        """This server's configured address (never the request's ``Host``, which any client can set)."""
+        return self.loopback() if self.loopback is not None else self.request.host_url.rstrip("/")
 
     def loopback_base(self) -> str:
         """Base URL of the fake on 127.0.0.1, for other processes (started on demand)."""
         if self.from_loopback():
-            return self.request.host_url.rstrip("/")
+            return self.own_url()
         if self.loopback is None:
             raise NotImplementedByFake("amlmock cannot serve other processes here: no loopback server is available")
         return self.loopback()
@@ -197,9 +206,14 @@ def _bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def _check_token_scope(backend: Backend, token: str, values: dict[str, str]) -> None:
-    """A run token (limited to its run's workspace) is refused on any other workspace."""
-    scope = token_workspace(token)
+def _check_token_scope(backend: Backend, access: Access, request: Request, values: dict[str, str]) -> None:
+    """The token is one ``access`` accepts; a run token (limited to its run's workspace) is refused on any other
+    workspace and on amlmock's own API."""
+    token = _bearer_token(request)
+    claims = access.claims(token, request.path)
+    scope = access.token_scope(token, claims)
+    if scope is not None and access.strict and "workspace_name" not in values:
+        raise AuthorizationError("A run token is valid only for its own workspace's run history")
     if scope is None or "workspace_name" not in values:
         return
     workspace = backend.get_workspace(values["subscription_id"], values["resource_group"], values["workspace_name"])
@@ -267,14 +281,18 @@ class ServiceApp:
         backend: Backend,
         routes: RouteTable,
         loopback: Callable[[], str] | None = None,
-        after_change: Callable[[Backend], None] | None = None,
+        transactions: Any = None,
         self_hosted: bool = False,
+        access: Access | None = None,
+        max_blob_body: int = MAX_BLOB_BODY,
     ) -> None:
         self.backend = backend
         self.routes = routes
         self.loopback = loopback
-        self.after_change = after_change
+        self.transactions = transactions
         self.self_hosted = self_hosted
+        self.access = access or Access()
+        self.max_blob_body = max_blob_body
         self.faults = FaultInjector(routes.operations)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -284,18 +302,31 @@ class ServiceApp:
     def handle(self, request: Request) -> Reply:
         """Route one request; every failure becomes a service-shaped error response.
 
-        An injected fault may raise ``ConnectionDropped``, which the transport turns into a dropped connection.
+        With ``transactions`` (a persistent server), a request that may change state is one transaction:
+        answered only after its commit, and undone when it fails. An injected fault may raise
+        ``ConnectionDropped``, which the transport turns into a dropped connection.
         """
+        if self.transactions is None or request.method in SAFE_METHODS:
+            return self._dispatch(request)
+        try:
+            with self.transactions.transaction() as transaction:
+                reply = self._dispatch(request)
+                if reply.status_code >= 500:
+                    transaction.abort()
+        except ServiceError as error:  # the commit failed, and nothing was kept
+            return json_response(error_body(error), error.status)
+        return reply
+
+    def _dispatch(self, request: Request) -> Reply:
         handler, values = self.routes.match(request.method, request.path)
         try:
             self.faults.apply(handler.__name__ if handler else None, request.method, request.path)
             if handler is None:
                 return self.not_implemented(request)
+            self._check_size(request)
             if handler not in self.routes.public:
-                _check_token_scope(self.backend, _bearer_token(request), values)
-            result = handler(Call(self.backend, request, self.loopback, self.self_hosted), **values)
-            if self.after_change is not None and request.method not in SAFE_METHODS:
-                self.after_change(self.backend)
+                _check_token_scope(self.backend, self.access, request, values)
+            result = handler(Call(self.backend, request, self.loopback, self.self_hosted, self.access), **values)
         except ServiceError as error:
             return json_response(self.routes.error_body(error, request.path), error.status)
         except ConnectionDropped:
@@ -305,6 +336,12 @@ class ServiceApp:
             failure = InternalError(f"amlmock failed on {request.method} {request.path}: {error!r}")
             return json_response(self.routes.error_body(failure, request.path), 500)
         return result if isinstance(result, (Response, JsonReply)) else json_response(result)
+
+    def _check_size(self, request: Request) -> None:
+        """A 413 for a body over its route's limit, before it is read (blobs have their own, larger limit)."""
+        limit = self.max_blob_body if request.path.startswith(BLOB_PREFIX) else MAX_JSON_BODY
+        if (request.content_length or 0) > limit:
+            raise PayloadTooLargeError(f"The request body is {request.content_length} bytes; the limit here is {limit}")
 
     def not_implemented(self, request: Request) -> JsonReply:
         """A 404 naming the method and URL, so the caller knows the fake is missing a route."""

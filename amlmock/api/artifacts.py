@@ -24,7 +24,6 @@ router = Router()
 ARTIFACTS = "/artifact/v2.0" + WORKSPACE_PATH + "/artifacts"
 CONTENT = "/content/<version>" + WORKSPACE_PATH + "/snapshots"
 BLOB = "/amlmockstorage/<workspace_id>/<container>/<path:path>"
-FAKE_SAS = "sv=2019-07-07&sr=b&sp=racw&sig=amlmock"
 BYTE_RANGE = re.compile(r"bytes=(\d+)-(\d*)")  # the x-ms-range / Range of a ranged blob download
 
 
@@ -35,7 +34,8 @@ def _workspace(call: Call, names: dict[str, str]) -> Workspace:
 def blob_url(call: Call, workspace: Workspace, container: str, path: str) -> str:
     """Where the SDK uploads (and downloads) an artifact's bytes."""
     name = encode_blob_name(path)
-    return f"{call.service_base(workspace)}/amlmockstorage/{workspace.workspace_id}/{container}/{name}?{FAKE_SAS}"
+    sas = call.access.sas_query(workspace.workspace_id, container, path)
+    return f"{call.service_base(workspace)}/amlmockstorage/{workspace.workspace_id}/{container}/{name}?{sas}"
 
 
 def _info(call: Call, workspace: Workspace, artifact: Artifact) -> dict[str, Any]:
@@ -175,6 +175,14 @@ def snapshot_zip(call: Call, **names: str) -> dict[str, Any]:
 STORAGE_VERSION = "2019-07-07"
 
 
+def _blob_path(call: Call, workspace_id: str, container: str, name: str) -> str | None:
+    """The artifact path a blob URL names (None: not a name of the fake's), once its SAS is checked."""
+    path = decode_blob_name(name)
+    if path is not None:
+        call.access.check_sas(call.request.args, workspace_id, container, path)
+    return path
+
+
 def _blob_headers(content: bytes, created: Any) -> dict[str, str]:
     return {
         "ETag": f'"0x{hashlib.sha256(content).hexdigest()[:16].upper()}"',
@@ -202,7 +210,7 @@ def _blob_not_found() -> Response:
 def put_blob(call: Call, workspace_id: str, container: str, path: str) -> Response:
     """B1/B3: block blob upload, append blob creation and append block."""
     workspace = call.backend.workspace_by_id(workspace_id)
-    artifact_path = decode_blob_name(path)
+    artifact_path = _blob_path(call, workspace_id, container, path)
     if artifact_path is None:
         return storage_error(400, "InvalidUri", "The requested URI does not represent any resource on the server.")
     comp = call.request.args.get("comp")
@@ -225,7 +233,7 @@ def get_blob(call: Call, workspace_id: str, container: str, path: str) -> Respon
     """B2 and downloads: the blob's bytes and size (or a ``Range``/``x-ms-range`` of them); 404 ``BlobNotFound``
     for a path never uploaded."""
     workspace = call.backend.workspace_by_id(workspace_id)
-    artifact_path = decode_blob_name(path)
+    artifact_path = _blob_path(call, workspace_id, container, path)
     if artifact_path is None:
         return _blob_not_found()
     try:

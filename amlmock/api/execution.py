@@ -69,9 +69,9 @@ def start_local_run(call: Call, **names: str) -> Response:
         experiment=experiment.name,
         run_id=run.run_id,
         container=run.data_container_id,
-        token=run_token(run.run_id, workspace.workspace_id)[0],
+        token=run_token(run.run_id, workspace.workspace_id, call.access.key)[0],
         configuration=configuration,
-        context_environment=run_environment(workspace, run, service_url),
+        context_environment=run_environment(workspace, run, service_url, call.access.key),
     )
     return Response(invocation_zip(config), status=200, content_type="application/zip")
 

@@ -247,6 +247,6 @@ def wait_for_metrics(call: Call, **names: str) -> Response:
 def refresh_token(call: Call, **names: str) -> dict[str, Any]:
     """R13: a fresh run token."""
     workspace, run = _run(call, names)
-    token, expiry = run_token(run.run_id, workspace.workspace_id)
+    token, expiry = run_token(run.run_id, workspace.workspace_id, call.access.key)
     return {"token": token, "expiryTimeUtc": timestamp(expiry)}
 

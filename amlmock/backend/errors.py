@@ -70,3 +70,19 @@ class InternalError(ServiceError):
 
     status = 500
     code = "ServiceError"
+
+
+class UnavailableError(ServiceError):
+    """The change could not be made durable (the state file failed): nothing was kept, a retry may succeed."""
+
+    status = 503
+    code = "ServiceError"
+    inner_code = "ServiceUnavailable"
+
+
+class PayloadTooLargeError(ServiceError):
+    """The request body is over the limit for its route."""
+
+    status = 413
+    code = "UserError"
+    inner_code = "RequestEntityTooLarge"

@@ -80,7 +80,7 @@ class MetricSeries:
     as floats, metric ids as 16 bytes, and a single-column row as its bare value.
     """
 
-    __slots__ = ("name", "columns", "ux_metric_type", "_times", "_ids", "_steps", "_cells")
+    __slots__ = ("name", "columns", "ux_metric_type", "_times", "_ids", "_steps", "_cells", "_seen")
 
     def __init__(self, name: str, columns: dict[str, str], ux_metric_type: str | None) -> None:
         self.name = name
@@ -90,21 +90,30 @@ class MetricSeries:
         self._ids: list[bytes | str] = []
         self._steps: list[int | None] = []
         self._cells: list[Any] = []
+        self._seen = IdFilter()
 
     def __len__(self) -> int:
         return len(self._times)
 
-    def add(self, metric_id: str, logged_at: float, step: int | None, data: dict[str, Any]) -> None:
+    def add(self, metric_id: str, logged_at: float, step: int | None, data: dict[str, Any]) -> bool:
         """Insert by the client's timestamp (POSIX seconds), so out-of-order batches still read back
-        in logging order (rows with equal times keep their arrival order)."""
+        in logging order (rows with equal times keep their arrival order). A metric id already stored is
+        not stored again (a retried batch): returns whether the value was new."""
+        compact = _compact_id(metric_id)
+        if self._seen.may_hold(compact) and compact in self._ids:
+            return False
+        self._seen.add(compact)
+        if self._seen.full():
+            self._seen.rebuild([*self._ids, compact])
         index = len(self._times)
         if index and self._times[-1] > logged_at:
             index = bisect.bisect_right(self._times, logged_at)
         self._times.insert(index, logged_at)
-        self._ids.insert(index, _compact_id(metric_id))
+        self._ids.insert(index, compact)
         self._steps.insert(index, step)
         single = len(data) == 1 and self.name in data and not isinstance(data[self.name], (dict, list))
         self._cells.insert(index, data[self.name] if single else dict(data))
+        return True
 
     def read(self, start: int = 0, end: int | None = None) -> list[MetricValue]:
         """Rows ``start`` to ``end`` in logging order."""
@@ -116,6 +125,46 @@ class MetricSeries:
     def _row(self, index: int) -> dict[str, Any]:
         cell = self._cells[index]
         return dict(cell) if isinstance(cell, dict) else {self.name: cell}
+
+
+class IdFilter:
+    """A Bloom filter of the metric ids of one series: about 2 bytes per id (a set would cost 50 to 100), so a
+    repeated id is found by a scan of the ids only when the filter says it may be there (about 1 in 400 new ids)."""
+
+    __slots__ = ("_bits", "_count")
+    BITS_PER_ID = 16
+    HASHES = 4
+
+    def __init__(self) -> None:
+        self._bits = bytearray(8)
+        self._count = 0
+
+    def _positions(self, item: bytes | str) -> list[int]:
+        size = len(self._bits) * 8
+        value = hash(item) & 0xFFFFFFFFFFFFFFFF
+        first, second = value & 0xFFFFFFFF, (value >> 32) | 1
+        return [(first + i * second) % size for i in range(self.HASHES)]
+
+    def may_hold(self, item: bytes | str) -> bool:
+        """False when ``item`` was surely never added."""
+        return all(self._bits[p >> 3] & (1 << (p & 7)) for p in self._positions(item))
+
+    def add(self, item: bytes | str) -> None:
+        """Note ``item`` (the filter is rebuilt twice as large when full: ``rebuild`` is given every id)."""
+        self._count += 1
+        for position in self._positions(item):
+            self._bits[position >> 3] |= 1 << (position & 7)
+
+    def full(self) -> bool:
+        """Whether the filter holds more ids than it was sized for."""
+        return self._count * self.BITS_PER_ID > len(self._bits) * 8
+
+    def rebuild(self, items: list[bytes | str]) -> None:
+        """Size the filter for twice ``items`` and note them all."""
+        self._bits = bytearray(max(8, len(items) * self.BITS_PER_ID // 4))
+        self._count = 0
+        for item in items:
+            self.add(item)
 
 
 def _compact_id(metric_id: str) -> bytes | str:

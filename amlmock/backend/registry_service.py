@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from . import limits
+from .changes import ChangeLog
 from .errors import NotFoundError, ValidationError
 from .labels import check_properties_added
 from .models import Artifact, Run, Workspace, utcnow
@@ -44,9 +45,10 @@ class ModelPage:
 class RegistryService:
     """Assets and registered models of every workspace of one backend."""
 
-    def __init__(self, lock: threading.RLock, list_artifacts: ArtifactLister) -> None:
+    def __init__(self, lock: threading.RLock, list_artifacts: ArtifactLister, changes: Callable[[], ChangeLog]) -> None:
         self._lock = lock
         self._list_artifacts = list_artifacts
+        self._changes = changes  # the backend's current change log, for a store (``backend/changes.py``)
 
     # ---------------------------------------------------------------------- assets
     def create_asset(
@@ -81,7 +83,9 @@ class RegistryService:
             asset.files = list(copies.values())
             for copy in asset.files:
                 workspace.artifacts[(copy.container, copy.path)] = copy
+                self._changes().artifact(workspace, copy)
             workspace.registry.assets[asset_id] = asset
+            self._changes().registry(workspace)
             return asset
 
     def _artifacts_under(self, workspace: Workspace, source: ArtifactRef) -> list[Artifact]:
@@ -128,6 +132,7 @@ class RegistryService:
             workspace.registry.registrations = model.sequence
             workspace.registry.versions.setdefault(model.name, {})[model.version] = model
             workspace.registry.last_version[model.name] = model.version
+            self._changes().registry(workspace)
             return model
 
     def _checked(self, workspace: Workspace, new: NewModel) -> tuple[Asset, str | None]:
@@ -190,6 +195,7 @@ class RegistryService:
             if change.description is not None:
                 model.description = change.description
             model.modified_utc = utcnow()
+            self._changes().registry(workspace)
             return model
 
     def delete(self, workspace: Workspace, model_id: str) -> None:
@@ -200,6 +206,7 @@ class RegistryService:
             del versions[model.version]
             if not versions:
                 del workspace.registry.versions[model.name]
+            self._changes().registry(workspace)
 
     def models(self, workspace: Workspace, name: str | None = None) -> list[RegisteredModel]:
         """Every registered version (of one name, when given), in registration order."""

@@ -7,15 +7,17 @@ request first and only then changes state, so a rejected request leaves nothing 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from . import limits
+from .changes import ChangeLog, Changes, MetricRow, NoChangeLog
 from .errors import ConflictError, NotFoundError, NotImplementedByFake, ServiceError, ValidationError
 from .labels import check_properties_added
 from .lifecycle import apply_status_event, event_kind
@@ -89,14 +91,54 @@ class MetricError:
 class Backend(TrackingMixin):
     """All workspaces of one fake service (MLflow's view of its runs: ``tracking.TrackingMixin``)."""
 
-    def __init__(self, process_check: ProcessCheck | None = None) -> None:
+    def __init__(self, process_check: ProcessCheck | None = None, record_changes: bool = False) -> None:
         """``process_check`` vets the process ids a local run's driver reports (``record_processes``): it returns
         why they are refused, or None. The backend knows no processes itself; without a check it records none
-        (``amlmock.execution.processes.local_run_processes`` is the check ``mock_aml()`` and ``amlmock serve`` use)."""
+        (``amlmock.execution.processes.local_run_processes`` is the check ``mock_aml()`` and ``amlmock serve`` use).
+        ``record_changes`` keeps a change log for a store (``take_changes``); the backend itself writes nothing."""
         self.lock = threading.RLock()
         self.workspaces: dict[tuple[str, str, str], Workspace] = {}
         self.process_check: ProcessCheck = process_check or refuse_processes
-        self.registry = RegistryService(self.lock, self.list_artifacts)
+        self.registry = RegistryService(self.lock, self.list_artifacts, lambda: self._changes)
+        self._changes: ChangeLog = ChangeLog() if record_changes else NoChangeLog()
+
+    # ---------------------------------------------------------------- persistence
+    @contextlib.contextmanager
+    def exclusively(self) -> Iterator[None]:
+        """Hold the backend for one whole transaction (a request and its commit), so no other change interleaves."""
+        with self.lock:
+            yield
+
+    @locked
+    def take_changes(self) -> Changes:
+        """What changed since the last call, each object with its workspace; the log starts afresh."""
+        log, self._changes = self._changes, type(self._changes)()
+        owners = {id(run): ws for ws in self.workspaces.values() for run in _changed_runs(ws, log)}
+        experiment_owner = {
+            id(e): ws for ws in self.workspaces.values() for e in log.experiments.values()
+            if ws.experiment_by_id(e.experiment_id) is e
+        }
+        return Changes(
+            reset=log.reset,
+            workspaces=list(log.workspaces.values()),
+            experiments=[(experiment_owner[i], e) for i, e in log.experiments.items() if i in experiment_owner],
+            runs=[(owners[i], run) for i, run in log.runs.items() if i in owners],
+            metrics=[(owners[id(row.run)], row) for row in log.metrics if id(row.run) in owners],
+            artifacts=list(log.artifacts.values()),
+            snapshots=list(log.snapshots.values()),
+            registries=list(log.registries.values()),
+        )
+
+    @locked
+    def restore(self, workspaces: Iterable[Workspace]) -> None:
+        """Replace the whole state with ``workspaces`` (a store's load, or its undo of a failed commit)."""
+        self.workspaces = {ws.key: ws for ws in workspaces}
+        self._changes = type(self._changes)()
+
+    @locked
+    def all_workspaces(self) -> list[Workspace]:
+        """Every workspace, in creation order."""
+        return list(self.workspaces.values())
 
     # ----------------------------------------------------------------- workspaces
     @locked
@@ -107,6 +149,7 @@ class Backend(TrackingMixin):
         key = workspace_key(subscription_id, resource_group, name)
         if key not in self.workspaces:
             self.workspaces[key] = Workspace(subscription_id, resource_group, name, location, new_id())
+            self._changes.workspace(self.workspaces[key])
         return self.workspaces[key]
 
     @locked
@@ -138,6 +181,7 @@ class Backend(TrackingMixin):
     def reset(self) -> None:
         """Forget every workspace."""
         self.workspaces.clear()
+        self._changes.forget_all()
 
     # ---------------------------------------------------------------- experiments
     @locked
@@ -154,6 +198,7 @@ class Backend(TrackingMixin):
         limits.check_experiment_name(name)
         if name not in workspace.experiments:
             workspace.add_experiment(Experiment(new_id(), name, utcnow()))
+            self._changes.experiment(workspace.experiments[name])
         return workspace.experiments[name]
 
     @locked
@@ -179,6 +224,7 @@ class Backend(TrackingMixin):
             experiment.tags = merged
         if archive is not None:
             experiment.archived_time = utcnow() if archive else None
+        self._changes.experiment(experiment)
         return experiment
 
     def query_experiments(
@@ -290,6 +336,8 @@ class Backend(TrackingMixin):
         run.properties = experiment.index.update("Properties/", run_id, {}, properties)
         if parent:
             parent.add_child(run_id)
+        self._changes.workspace(workspace)
+        self._changes.run(run)
         return run
 
     def _update_run(self, experiment: Experiment, run: Run, body: Mapping[str, Any]) -> None:
@@ -302,6 +350,7 @@ class Backend(TrackingMixin):
         _apply_fields(run, fields)
         run.tags = experiment.index.update("Tags/", run.run_id, run.tags, tags)
         run.properties = experiment.index.update("Properties/", run.run_id, run.properties, properties)
+        self._changes.run(run)
 
     @locked
     def create_local_run(
@@ -346,6 +395,7 @@ class Backend(TrackingMixin):
         if refused is not None:
             raise ValidationError(refused, target="processes")
         run.record_processes(processes)
+        self._changes.run(run)
         return run
 
     @locked
@@ -356,6 +406,7 @@ class Backend(TrackingMixin):
             raise ValidationError("Tag names to delete must be strings", target="tags")
         remaining = {k: v for k, v in run.tags.items() if k not in keys}
         run.tags = experiment.index.update("Tags/", run.run_id, run.tags, remaining)
+        self._changes.run(run)
         return run
 
     @locked
@@ -388,6 +439,7 @@ class Backend(TrackingMixin):
             if transition.status in ("Completed", "Failed", "Canceled"):
                 run.end_time_utc = event.received_utc
         run.record_event(event)
+        self._changes.run(run)
         return event
 
     def query_runs(
@@ -486,8 +538,11 @@ class Backend(TrackingMixin):
             run.add_metric(series)
         else:
             series.columns.update(columns)
+        self._changes.run(run)
         for row, time in zip(rows, logged_at):
-            series.add(str(row.get("metricId") or new_id()), time, row.get("step"), row["data"])
+            metric_id = str(row.get("metricId") or new_id())
+            if series.add(metric_id, time, row.get("step"), row["data"]):  # a repeated id is stored once
+                self._changes.metric(MetricRow(run, name, metric_id, time, row.get("step"), row["data"]))
 
     @locked
     def get_metric(self, run: Run, name: str) -> MetricSeries:
@@ -510,6 +565,7 @@ class Backend(TrackingMixin):
             key = (container, path)
             if key not in workspace.artifacts:
                 workspace.artifacts[key] = Artifact(origin, container, path, utcnow())
+                self._changes.artifact(workspace, workspace.artifacts[key])
             created.append(workspace.artifacts[key])
         return created
 
@@ -539,6 +595,7 @@ class Backend(TrackingMixin):
         if artifact is None:
             artifact = workspace.artifacts[(container, path)] = Artifact("ExperimentRun", container, path, utcnow())
         artifact.content = (artifact.content or b"") + content if append else content
+        self._changes.artifact(workspace, artifact)
         return artifact
 
     # ------------------------------------------------------------------ snapshots
@@ -561,6 +618,7 @@ class Backend(TrackingMixin):
         (to the blob store, before), the others are unchanged since an ancestor."""
         snapshot = Snapshot(snapshot_id, parent_id, dict(files), utcnow(), tuple(tree), dict(blobs or {}))
         workspace.snapshots[snapshot_id] = snapshot
+        self._changes.snapshot(workspace, snapshot)
         return snapshot
 
     @locked
@@ -602,6 +660,13 @@ def _check_writable(container: str) -> None:
     """The files of a registered model's asset never change."""
     if is_registry_container(container):
         raise ConflictError(f"Container {container!r} holds the files of a registered model, which cannot change", target="container")
+
+
+def _changed_runs(workspace: Workspace, log: ChangeLog) -> Iterator[Run]:
+    """The runs of ``workspace`` the log names (looked up by id: a workspace holds each run id once)."""
+    for run in log.runs.values():
+        if workspace.runs.get(run.run_id) is run:
+            yield run
 
 
 def _parse_filter(text: str | None, known_field: Callable[[str], bool]) -> Node | None:

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from . import limits
+from .changes import ChangeLog, MetricRow
 from .errors import ImmutablePropertyError, NotFoundError, ValidationError
 from .lifecycle import EVENT_PREFIX, is_terminal
 from .locking import locked
@@ -223,6 +224,7 @@ class TrackingMixin:
 
     lock: threading.RLock
     workspaces: dict[tuple[str, str, str], Workspace]
+    _changes: ChangeLog
 
     if TYPE_CHECKING:  # provided by ``Backend``
 
@@ -260,8 +262,11 @@ class TrackingMixin:
             if series is None:
                 series = MetricSeries(point.key, {point.key: "double"}, MLFLOW_METRIC_TYPE)
                 run.add_metric(series)
-            series.add(new_id(), point.timestamp / 1000, point.step, {point.key: point.value})
+            metric_id, logged_at, data = new_id(), point.timestamp / 1000, {point.key: point.value}
+            series.add(metric_id, logged_at, point.step, data)
+            self._changes.metric(MetricRow(run, point.key, metric_id, logged_at, point.step, data))
         run.add_params({k: v for k, v in batch.params if k not in run.params})
+        self._changes.run(run)
         if batch.tags:
             self._replace_tags(workspace, run, {**run.tags, **dict(batch.tags)})
 
@@ -278,6 +283,7 @@ class TrackingMixin:
         experiment = workspace.experiment_by_id(run.experiment_id)
         assert experiment is not None  # a run's experiment is never removed
         run.tags = experiment.index.update("Tags/", run.run_id, run.tags, tags)
+        self._changes.run(run)
 
     @locked
     def update_tracking_run(self, run: Run, status: str | None, name: str | None) -> Run:
@@ -287,6 +293,7 @@ class TrackingMixin:
         if name is not None:
             limits.check_length("run_name", name, limits.MAX_DISPLAY_NAME_LENGTH)
             run.display_name = name
+            self._changes.run(run)
         if status in STATUS_EVENTS and mlflow_status(run) != status and not is_terminal(run.status):
             self.post_event(run, EVENT_PREFIX + STATUS_EVENTS[status], {})
         return run
@@ -295,6 +302,7 @@ class TrackingMixin:
     def set_run_deleted(self, run: Run, deleted: bool) -> Run:
         """MLflow's delete and restore: a lifecycle stage, not a removal."""
         run.deleted = deleted
+        self._changes.run(run)
         return run
 
     @locked

@@ -8,9 +8,10 @@ from ..backend.models import Run, Workspace
 from ..tokens import run_token
 
 
-def run_environment(workspace: Workspace, run: Run, service_base: str) -> dict[str, str]:
-    """The variables that make ``Run.get_context()`` return ``run`` instead of an offline run."""
-    token, expiry = run_token(run.run_id, workspace.workspace_id)
+def run_environment(workspace: Workspace, run: Run, service_base: str, key: bytes | None = None) -> dict[str, str]:
+    """The variables that make ``Run.get_context()`` return ``run`` instead of an offline run (its run token
+    signed with ``key``, the serving app's, when given)."""
+    token, expiry = run_token(run.run_id, workspace.workspace_id, key)
     return {
         "AZUREML_ARM_SUBSCRIPTION": workspace.subscription_id,
         "AZUREML_ARM_RESOURCEGROUP": workspace.resource_group,

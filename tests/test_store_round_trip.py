@@ -1,0 +1,78 @@
+"""The state file holds everything the backend keeps: a state written incrementally reads back equal."""
+
+from __future__ import annotations
+
+from amlmock.api.wire import run_dto
+from amlmock.backend.service import Backend
+from amlmock.persistence.sqlite import SqliteStore
+from amlmock.persistence.transactions import Transactions
+
+
+def _build(backend: Backend, transactions: Transactions) -> None:
+    ws = backend.create_workspace("sub", "rg", "ws")
+    other = backend.create_workspace("sub", "rg", "other")
+    transactions.commit()
+    exp = backend.create_experiment(ws, "exp")
+    backend.update_experiment(exp, tags={"team": "a"}, archive=True)
+    root = backend.create_or_update_run(ws, exp, "root", {"tags": {"t": "1", "\ud800": None}, "properties": {"p": "x"}})
+    transactions.commit()  # several commits: the file is written incrementally
+    backend.create_or_update_run(ws, exp, "child", {"parentRunId": "root", "displayName": "kid", "runTypeV2": {"traits": ["a"]}})
+    backend.post_event(root, "Microsoft.MachineLearning.Run.Start", {})
+    backend.post_event(root, "Microsoft.MachineLearning.Run.Warning", {"Source": "s", "Message": "careful"})
+    backend.remove_tags(exp, root, ["t"])
+    rows = [{"metricId": "id-1", "step": 2**70, "data": {"loss": 0.5}}, {"data": {"loss": float("nan")}}]
+    backend.post_metrics(root, [{"name": "loss", "columns": {"loss": "double"}, "value": rows}])
+    backend.post_metrics(root, [{"name": "table", "value": [{"data": {"a": 1, "b": "é"}}]}])
+    transactions.commit()
+    backend.write_blob(ws, "dcid.root", "outputs/a.bin", b"\x00\x01")
+    backend.write_blob(ws, "dcid.root", "outputs/a.bin", b"\x02", append=True)
+    backend.create_artifacts(ws, "ExperimentRun", "dcid.root", ["outputs/empty.txt"])
+    backend.commit_snapshot(ws, "snap", None, {"a.py": 3})
+    other_exp = backend.create_experiment(other, "exp")
+    backend.create_or_update_run(other, other_exp, "root", {})  # the same run id in another workspace
+    transactions.commit()
+
+
+def _view(backend: Backend) -> list:
+    view = []
+    for ws in backend.all_workspaces():
+        experiments = [(e.experiment_id, e.name, e.tags, e.archived_time, e.run_ids) for e in ws.experiments.values()]
+        runs = [(run_dto(r), r.children, r.warnings, [(n, s.columns, s.read()) for n, s in r.metrics.items()])
+                for r in ws.runs.values()]
+        artifacts = [(k, a.origin, a.created_utc, a.content) for k, a in ws.artifacts.items()]
+        view.append((ws.key, ws.workspace_id, ws.run_counter, experiments, runs, artifacts, ws.snapshots))
+    return repr(view)  # repr: NaN compares equal to itself as text
+
+
+def test_a_state_written_incrementally_reads_back_equal(tmp_path):
+    path = str(tmp_path / "state.sqlite")
+    backend = Backend(record_changes=True)
+    store = SqliteStore(path)
+    _build(backend, Transactions(backend, store))
+    expected = _view(backend)
+    store.close()
+    reopened = Backend(record_changes=True)
+    again = SqliteStore(path)
+    reopened.restore(again.load())
+    assert _view(reopened) == expected
+    ws = reopened.get_workspace("sub", "rg", "ws")
+    query = reopened.query_runs(ws, ws.experiments["exp"], 'Properties/p eq "x"')  # through the experiment's index
+    assert [r.run_id for r in query.items] == ["root"]  # the index is rebuilt too
+    again.close()
+
+
+def test_the_in_process_backend_records_no_changes():
+    backend = Backend()
+    backend.create_workspace("sub", "rg", "ws")
+    assert not backend.take_changes()
+    assert not backend.take_changes()
+
+
+def test_a_repeated_metric_id_is_stored_once_however_long_the_series():
+    from amlmock.backend.models import MetricSeries
+
+    series = MetricSeries("loss", {}, None)
+    ids = [f"{n:08x}-0000-4000-8000-000000000000" if n % 2 else f"custom-{n}" for n in range(5_000)]
+    assert all(series.add(i, float(n), n, {"loss": n}) for n, i in enumerate(ids))
+    assert not any(series.add(i, 0.0, None, {"loss": -1}) for i in ids[::7])  # every repeat refused, across rebuilds
+    assert len(series) == 5_000 and series.add("new", 1.0, None, {"loss": 0})
