@@ -76,3 +76,53 @@ def test_a_repeated_metric_id_is_stored_once_however_long_the_series():
     assert all(series.add(i, float(n), n, {"loss": n}) for n, i in enumerate(ids))
     assert not any(series.add(i, 0.0, None, {"loss": -1}) for i in ids[::7])  # every repeat refused, across rebuilds
     assert len(series) == 5_000 and series.add("new", 1.0, None, {"loss": 0})
+
+
+def _build_newer_state(backend: Backend, transactions: Transactions) -> None:
+    """Snapshot trees, MLflow params and deleted runs, metrics logged through MLflow, and the model registry."""
+    from amlmock.backend.registry import ArtifactRef, ModelChange, NewModel
+    from amlmock.backend.tracking import MetricPoint, TrackingBatch
+
+    ws = backend.create_workspace("sub", "rg", "ws")
+    exp = backend.create_experiment(ws, "exp")
+    run = backend.create_or_update_run(ws, exp, "run", {})
+    backend.write_blob(ws, "snapshots", "p1/a.py", b"print(1)")
+    backend.commit_snapshot(ws, "s1", None, {"a.py": 8}, ["a.py"], {"a.py": "p1/a.py"})
+    backend.commit_snapshot(ws, "s2", "s1", {}, ["a.py"], {})  # a.py unchanged: from s1
+    transactions.commit()
+    tracked = backend.create_tracking_run(ws, exp, "mlflow-run", [("stage", "train")])
+    batch = TrackingBatch(metrics=[MetricPoint("loss", 0.25, 1_700_000_000_000, 3)], params=[("lr", "0.01")])
+    backend.log_tracking_batch(ws, tracked, batch)
+    backend.set_run_deleted(tracked, True)
+    transactions.commit()
+    backend.write_blob(ws, "dcid.run", "outputs/model.pkl", b"weights")
+    asset = backend.registry.create_asset(ws, "model", [ArtifactRef("ExperimentRun", "dcid.run", "outputs/model.pkl")], run_id="run")
+    transactions.commit()
+    model = backend.registry.register(ws, NewModel("churn", asset.asset_id, "application/json", tags={"k": None}, run_id="run"))
+    backend.registry.register(ws, NewModel("churn", asset.asset_id, "application/json"))
+    backend.registry.update(ws, model.model_id, ModelChange(properties={"auc": "0.9"}, description="first"))
+    transactions.commit()
+
+
+def _newer_view(backend: Backend) -> str:
+    ws = backend.get_workspace("sub", "rg", "ws")
+    runs = [(r.run_id, r.params, r.deleted, r.status, {n: s.read() for n, s in r.metrics.items()}) for r in ws.runs.values()]
+    models = [(m.model_id, m.tags, m.properties, m.description, m.run_id, m.files, m.sequence, m.created_utc)
+              for m in backend.registry.models(ws)]
+    return repr((runs, ws.snapshots, backend.snapshot_contents(ws, "s2"), models, ws.registry.last_version,
+                 ws.registry.registrations))
+
+
+def test_snapshots_mlflow_and_the_registry_read_back_equal(tmp_path):
+    path = str(tmp_path / "state.sqlite")
+    backend = Backend(record_changes=True)
+    store = SqliteStore(path)
+    _build_newer_state(backend, Transactions(backend, store))
+    expected = _newer_view(backend)
+    store.close()
+    reopened = Backend(record_changes=True)
+    again = SqliteStore(path)
+    reopened.restore(again.load())
+    assert _newer_view(reopened) == expected
+    assert "'lr': '0.01'" in expected and "{'a.py': b'print(1)'}" in expected and "'auc': '0.9'" in expected
+    again.close()
