@@ -12,6 +12,7 @@ from azureml.core import ScriptRunConfig
 
 from amlmock.backend.errors import NotImplementedByFake
 from amlmock.backend.service import Backend
+from tests.helpers import raw
 
 
 @pytest.fixture
@@ -109,3 +110,16 @@ def test_snapshot_files_resolve_through_the_parent_chain():
     assert backend.snapshot_contents(workspace, "s3") == {"b.txt": b"b1"}
 
 
+
+
+def test_a_tree_name_that_would_escape_the_zip_is_refused(aml):
+    workspace = aml.create_workspace()
+    scope = (f"/subscriptions/{workspace.subscription_id}/resourceGroups/{workspace.resource_group}"
+             f"/providers/Microsoft.MachineLearningServices/workspaces/{workspace.name}")
+    tree = {"name": "", "type": "Directory", "children": {"..": {"name": "..", "type": "Directory", "children": {
+        "evil.py": {"name": "evil.py", "type": "File", "children": {}}}}}}
+    url = f"https://eastus.api.azureml.ms/content/v2.0{scope}/snapshots/00000000-0000-0000-0000-00000000000e"
+    response = raw("POST", url, json={"ParentSnapshotId": None, "DirTreeNode": tree, "FileRevisionList": {"FileNodes": []}})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "ValidationError"
+    assert workspace.snapshots == {}

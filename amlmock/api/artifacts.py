@@ -130,7 +130,8 @@ def commit_snapshot(call: Call, **names: str) -> dict[str, Any]:
         raise ValidationError("FileRevisionList.FileNodes must list {FullName, FileSize} objects", target="FileNodes")
     files = {n["FullName"]: n.get("FileSize", 0) for n in nodes}
     blobs = {n["FullName"]: blob for n in nodes if (blob := _snapshot_blob(n.get("BlobUri"))) is not None}
-    tree = tree_files(body.get("DirTreeNode")) or sorted(files)
+    listed = tree_files(body.get("DirTreeNode")) or sorted(files)
+    tree = [normalise_artifact_path(path) for path in listed]  # they become zip member names: no '..' may escape
     snapshot = call.backend.commit_snapshot(workspace, names["snapshot_id"], body.get("ParentSnapshotId"), files, tree, blobs)
     return {"id": snapshot.snapshot_id, "root": {}}
 
