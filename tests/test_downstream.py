@@ -50,6 +50,8 @@ def process_state_is_restored():
     before = process_state()
     yield
     after = process_state()
+    changed = sorted(k for k in set(before["environ"]) | set(after["environ"]) if before["environ"].get(k) != after["environ"].get(k))
+    assert not changed, f"environment variables changed: {changed}"
     assert after == before
     assert tempfile.gettempdir() == ORIGINAL_TEMP
 '''

@@ -21,6 +21,8 @@ from .tuning import environment
 QUIET_ENVIRONMENT = {"MLFLOW_DISABLE_TELEMETRY": "true"}
 # Variables that would point MLflow elsewhere or at a stale run; they are cleared while the mock is active.
 CLEARED_VARIABLES = ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_TRACKING_TOKEN", "ARM_CLOUD_METADATA_URL")
+# Variables MLflow itself sets or unsets while the mock is active (its telemetry client, when it starts): put back at stop.
+RESTORED_VARIABLES = ("_MLFLOW_TELEMETRY_SESSION_ID",)
 
 # azureml-mlflow downloads only from Azure's blob hosts; the fake's blob URLs have this path (api.artifacts.BLOB).
 FAKE_BLOB_MARK = "/amlmockstorage/"
@@ -59,6 +61,7 @@ def tune_mlflow(stack: ExitStack, workspace_for: WorkspaceFactory) -> None:
     ``workspace_for`` gives the SDK workspace an ``azureml://`` URI names; it is asked only for URIs that no
     ``Workspace.get_mlflow_tracking_uri()`` call has registered yet.
     """
+    stack.callback(_restore_variables, {name: os.environ.get(name) for name in RESTORED_VARIABLES})  # before the import
     if not mlflow_available():
         return
     import mlflow.tracking.fluent as fluent
@@ -93,6 +96,14 @@ def _resolver(workspace_for: WorkspaceFactory, decompose: Callable[[str, bool], 
         return workspace_for(names["sub-id"], names["res-grp"], names["ws-name"]).service_context
 
     return service_context_of
+
+
+def _restore_variables(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _fail_fast(stack: ExitStack) -> None:
