@@ -44,16 +44,21 @@ def _view(backend: Backend) -> list:
     return repr(view)  # repr: NaN compares equal to itself as text
 
 
-def test_a_state_written_incrementally_reads_back_equal(tmp_path):
-    path = str(tmp_path / "state.sqlite")
+def write_then_reopen(path: str, build, view) -> tuple[str, Backend, SqliteStore]:
+    """Build a state through a store, close it, and load the file into a new backend: (the view written, it, its store)."""
     backend = Backend(record_changes=True)
     store = SqliteStore(path)
-    _build(backend, Transactions(backend, store))
-    expected = _view(backend)
+    build(backend, Transactions(backend, store))
+    expected = view(backend)
     store.close()
     reopened = Backend(record_changes=True)
     again = SqliteStore(path)
     reopened.restore(again.load())
+    return expected, reopened, again
+
+
+def test_a_state_written_incrementally_reads_back_equal(tmp_path):
+    expected, reopened, again = write_then_reopen(str(tmp_path / "state.sqlite"), _build, _view)
     assert _view(reopened) == expected
     ws = reopened.get_workspace("sub", "rg", "ws")
     query = reopened.query_runs(ws, ws.experiments["exp"], 'Properties/p eq "x"')  # through the experiment's index
@@ -114,15 +119,7 @@ def _newer_view(backend: Backend) -> str:
 
 
 def test_snapshots_mlflow_and_the_registry_read_back_equal(tmp_path):
-    path = str(tmp_path / "state.sqlite")
-    backend = Backend(record_changes=True)
-    store = SqliteStore(path)
-    _build_newer_state(backend, Transactions(backend, store))
-    expected = _newer_view(backend)
-    store.close()
-    reopened = Backend(record_changes=True)
-    again = SqliteStore(path)
-    reopened.restore(again.load())
+    expected, reopened, again = write_then_reopen(str(tmp_path / "state.sqlite"), _build_newer_state, _newer_view)
     assert _newer_view(reopened) == expected
     assert "'lr': '0.01'" in expected and "{'a.py': b'print(1)'}" in expected and "'auc': '0.9'" in expected
     again.close()
