@@ -19,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--resource-group", action="append", default=[], metavar="RG", help="its resource group")
     serve.add_argument("--subscription-id", action="append", default=[], metavar="S", help="its subscription")
     serve.add_argument("--state", metavar="FILE", help="keep the state in this SQLite file across restarts")
+    serve.add_argument("--open", action="store_true", help="open the run browser in the default web browser")
     commands.add_parser("az", help="'az ml ...' commands against the server in $AMLMOCK_URL (amlmock az ml -h)")
     return parser
 
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as error:
             parser.error(str(error))
         try:
-            return serve(args.host, args.port, workspaces, args.state)
+            return serve(args.host, args.port, workspaces, args.state, open_browser=args.open)
         except StateFormatError as error:
             print(f"amlmock serve: {error}", file=sys.stderr)
             return 2

@@ -5,16 +5,18 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import webbrowser
 from dataclasses import dataclass
 from typing import Sequence
 
-from .api import create_app
+from .api import ServiceApp, create_app
 from .backend.service import Backend
 from .backend.store import SqliteStore
 from .defaults import DEFAULT_SUBSCRIPTION
 from .execution.processes import local_run_processes
 from .execution.supervisor import stop_local_runs
 from .transports.server import LoopbackServer
+from .web.access import browser_url, new_token
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,8 @@ def pair_workspaces(names: Sequence[str], groups: Sequence[str], subscriptions: 
     ]
 
 
-def serve(host: str, port: int, workspaces: Sequence[WorkspaceSpec], state: str | None) -> int:
-    """Serve until SIGINT or SIGTERM; returns the exit code."""
+def serve(host: str, port: int, workspaces: Sequence[WorkspaceSpec], state: str | None, open_browser: bool = False) -> int:
+    """Serve until SIGINT or SIGTERM; returns the exit code. ``open_browser`` opens the run browser."""
     backend = Backend(process_check=local_run_processes)
     store = SqliteStore(state) if state else None
     if store is not None:
@@ -55,6 +57,7 @@ def serve(host: str, port: int, workspaces: Sequence[WorkspaceSpec], state: str 
         signal.signal(sig, lambda *_: stopped.set())
     server = LoopbackServer(app, host, port).start()
     print(f"amlmock serving on {server.url}", flush=True)
+    _announce_browser(app, server.url, open_browser)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"amlmock: warning: listening on {host}, not only on loopback", file=sys.stderr, flush=True)
     while not stopped.wait(0.5):
@@ -66,3 +69,12 @@ def serve(host: str, port: int, workspaces: Sequence[WorkspaceSpec], state: str 
         store.close()
     print(f"amlmock stopped ({len(canceled)} local runs canceled)", flush=True)
     return 0
+
+
+def _announce_browser(app: ServiceApp, url: str, open_browser: bool) -> None:
+    """Give the app a fresh browser token, print the run browser's URL and open it when asked."""
+    app.browser_token = new_token()
+    page = browser_url(url, app.browser_token)
+    print(f"amlmock run browser: {page}", flush=True)
+    if open_browser:
+        webbrowser.open(page)

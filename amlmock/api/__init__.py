@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Callable
 
 from ..backend.service import Backend
+from ..web import routes as browser
 from . import admin, arm, artifacts, execution, history, metrics, models
 from .app import ServiceApp, build_route_table
 
 ROUTES = build_route_table(
-    (arm.router, history.router, metrics.router, artifacts.router, execution.router, admin.router, models.router)
+    (arm.router, history.router, metrics.router, artifacts.router, execution.router, admin.router, models.router, browser.router)
 )
 
 

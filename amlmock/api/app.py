@@ -142,6 +142,7 @@ class Call:
     request: Request
     loopback: Callable[[], str] | None = None
     self_hosted: bool = False
+    browser_token: str | None = None  # the run browser's token (amlmock.web); None: the browser is closed
 
     def json(self, default: Any = None) -> Any:
         """The JSON body (``default`` when empty); malformed JSON is a ValidationError."""
@@ -276,6 +277,7 @@ class ServiceApp:
         self.after_change = after_change
         self.self_hosted = self_hosted
         self.faults = FaultInjector(routes.operations)
+        self.browser_token: str | None = None  # set by who serves the run browser (amlmock.web.access)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         response = self.handle(Request(environ))
@@ -293,7 +295,7 @@ class ServiceApp:
                 return self.not_implemented(request)
             if handler not in self.routes.public:
                 _check_token_scope(self.backend, _bearer_token(request), values)
-            result = handler(Call(self.backend, request, self.loopback, self.self_hosted), **values)
+            result = handler(Call(self.backend, request, self.loopback, self.self_hosted, self.browser_token), **values)
             if self.after_change is not None and request.method not in SAFE_METHODS:
                 self.after_change(self.backend)
         except ServiceError as error:
