@@ -33,8 +33,9 @@ def seed_workspace(workspace, source: Path) -> dict[str, str]:
     pyplot.plot([0, 1, 2], [2, 1, 3])
     parent.log_image("predictions", plot=figure)
     parent.upload_file("outputs/notes.txt", _file(source, "notes.txt", "trained for 40 steps\n"))
-    children = [parent.child_run(name=f"fold-{i}") for i in range(3)]
+    children = [parent.child_run() for _ in range(3)]
     for i, child in enumerate(children):
+        child.display_name = f"fold-{i}"
         child.log("accuracy", 0.8 + i / 100)
         child.complete()
     parent.complete()

@@ -6,6 +6,8 @@ from datetime import datetime
 from html import escape
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..backend.models import Run
+
 STYLE = """
 body{font-family:system-ui,Segoe UI,sans-serif;margin:0;color:#201f1e;background:#faf9f8}
 header{background:#0078d4;color:#fff;padding:10px 20px;font-size:18px}
@@ -15,13 +17,14 @@ main{padding:12px 20px}
 h1{font-size:22px;margin:8px 0}
 h2{font-size:17px;margin:18px 0 6px;border-bottom:1px solid #e1dfdd}
 table{border-collapse:collapse;font-size:13px;margin:4px 0}
-th,td{border:1px solid #e1dfdd;padding:3px 8px;text-align:left;vertical-align:top}
+th,td{border:1px solid #e1dfdd;padding:3px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+table.runs{width:100%}table.runs td:nth-child(n+3):nth-child(-n+5){white-space:nowrap;overflow-wrap:normal}
 th{background:#f3f2f1}
 .status{padding:1px 6px;border-radius:8px;font-size:12px;background:#e1dfdd}
 .status.Completed{background:#dff6dd}.status.Failed{background:#fde7e9}
 .status.Running,.status.Starting,.status.Queued,.status.Preparing,.status.Finalizing{background:#deecf9}
 .status.Canceled,.status.CancelRequested{background:#fff4ce}
-.label{font-family:monospace;font-size:12px;background:#edebe9;padding:0 4px;margin-right:4px;border-radius:3px}
+.label{display:inline-block;margin-bottom:2px;font-family:monospace;font-size:12px;background:#edebe9;padding:0 4px;margin-right:4px;border-radius:3px}
 pre.log{background:#1e1e1e;color:#d4d4d4;padding:8px;max-height:420px;overflow:auto;font-size:12px}
 svg.chart .plot{fill:#fff;stroke:#c8c6c4}svg.chart .line{fill:none;stroke:#0078d4;stroke-width:1.5}
 svg.chart .tick{font-size:10px;fill:#605e5c}svg.chart .name{font-size:12px;fill:#201f1e}
@@ -74,6 +77,11 @@ def labels(values: Mapping[str, Any]) -> str:
 def when(value: datetime | None) -> str:
     """A time to the second, in UTC (empty when unset)."""
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def run_title(run: Run) -> str:
+    """What Studio calls a run: its display name, else its id."""
+    return run.display_name or run.run_id
 
 
 def cell(value: Any) -> str:

@@ -9,12 +9,12 @@ from ..backend.errors import ServiceError
 from ..backend.lifecycle import ALL_STATES
 from ..backend.models import Run, Workspace
 from ..backend.service import Backend
-from .layout import labels, link, page, status, table, when
+from .layout import labels, link, page, run_title, status, table, when
 from .links import Links
 
 RUNS_PER_PAGE = 50
 RUN_ORDER = "CreatedUtc desc"
-FILTER_FIELDS = ("status", "tag", "property")
+FILTER_FIELDS = ("status", "tag", "property", "children")
 
 
 def home_page(backend: Backend, links: Links) -> str:
@@ -44,8 +44,8 @@ def workspace_page(backend: Backend, links: Links, workspace: Workspace) -> str:
 
 def run_filter(form: Mapping[str, str]) -> str | None:
     """The OData filter ``get_runs`` would send for the form's status, ``tag`` and ``property``
-    (``key`` or ``key=value``); None when the form is empty."""
-    clauses = []
+    (``key`` or ``key=value``); top-level runs only unless ``children`` is set, as Studio lists them."""
+    clauses = [] if form.get("children") else ["ParentRunId eq null"]
     if form.get("status"):
         clauses.append(f"Status eq {form['status']}")
     for field, prefix in (("tag", "Tags"), ("property", "Properties")):
@@ -74,10 +74,9 @@ def runs_page(
 
 
 def _run_row(links: Links, workspace: Workspace, run: Run) -> tuple[str, ...]:
-    title = run.display_name or run.run_id
     parent = f"<br><small>child of {escape(run.parent_run_id)}</small>" if run.parent_run_id else ""
     return (
-        link(title, links.run(workspace, run.run_id), "run") + parent,
+        link(run_title(run), links.run(workspace, run.run_id), "run") + parent,
         status(run.status),
         when(run.created_utc),
         when(run.start_time_utc),
@@ -95,4 +94,5 @@ def _filter_form(form: Mapping[str, str]) -> str:
         f'<label>{field} <input name="{field}" value="{escape(form.get(field, ""))}" placeholder="key or key=value"></label>'
         for field in ("tag", "property")
     )
-    return f'<form class="filter" method="get"><label>status <select name="status">{options}</select></label>{fields}<button>Filter</button></form>'
+    children = f'<label><input type="checkbox" name="children" value="1"{" checked" if form.get("children") else ""}> child runs too</label>'
+    return f'<form class="filter" method="get"><label>status <select name="status">{options}</select></label>{fields}{children} <button>Filter</button></form>'

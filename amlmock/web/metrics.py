@@ -11,7 +11,7 @@ from .charts import line_chart
 from .layout import cell, table
 from .links import Links
 
-IMAGE_TYPE = "azureml.v1.image"
+IMAGE_TYPES = ("azureml.v1.image", "azureml.v2.image")  # the SDK's old and new image metric types
 ARTIFACT_URL = "aml://artifactId/"
 MAX_TABLE_ROWS = 500
 
@@ -22,7 +22,7 @@ def metrics_section(backend: Backend, links: Links, workspace: Workspace, run: R
     for name in backend.metric_names(run):
         series = backend.get_metric(run, name)
         rows = [value.data for value in series.read(0, None)]
-        if series.ux_metric_type == IMAGE_TYPE:
+        if series.ux_metric_type in IMAGE_TYPES:
             images.append(_images(links, workspace, run, name, rows))
         elif not _single_column(series, rows):
             tables.append(f"<h3>{escape(name)}</h3>" + _table(rows))

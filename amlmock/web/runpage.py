@@ -8,7 +8,7 @@ from ..backend.errors import NotFoundError
 from ..backend.lifecycle import TERMINAL_STATES
 from ..backend.models import Run, Workspace
 from ..backend.service import Backend
-from .layout import labels, link, page, status, table, when
+from .layout import labels, link, page, run_title, status, table, when
 from .links import Links
 from .metrics import metrics_section
 
@@ -38,7 +38,7 @@ def run_page(backend: Backend, links: Links, workspace: Workspace, run_id: str, 
         '<h2>MLflow params</h2><p class="placeholder" id="mlflow-params">MLflow params are not recorded by this version of amlmock.</p>',
     )
     refresh = REFRESH_SECONDS if live and run.status not in TERMINAL_STATES else None
-    return page(run.display_name or run.run_id, crumbs, "".join(sections), refresh)
+    return page(run_title(run), crumbs, "".join(sections), refresh)
 
 
 def _details(links: Links, workspace: Workspace, run: Run) -> str:
@@ -74,7 +74,7 @@ def _children(backend: Backend, links: Links, workspace: Workspace, run: Run) ->
     while True:
         found = backend.list_children(workspace, run, "CreatedUtc asc", CHILD_PAGE, token)
         for child in found.items:
-            entry = link(child.display_name or child.run_id, links.run(workspace, child.run_id), "child")
+            entry = link(run_title(child), links.run(workspace, child.run_id), "child")
             items.append(f"<li>{entry} {status(child.status)}{_children(backend, links, workspace, child)}</li>")
         token = found.continuation_token
         if token is None:
