@@ -166,3 +166,29 @@ def test_a_browser_follows_a_run_to_its_chart_children_and_log(aml, seeded, chro
     assert "made 7 children" in log
     assert len(chromium.find_elements(By.CSS_SELECTOR, "ul.tree a.child")) == 7
     screenshot(chromium, "submitted-run")
+
+
+def test_aml_browse_writes_a_failed_tests_state_as_static_pages(pytester):
+    pytester.makepyfile(
+        """
+        from azureml.core import Experiment
+
+        def test_fails(aml_workspace):
+            run = Experiment(aml_workspace, "snap").start_logging(snapshot_directory=None, display_name="broken")
+            run.log_list("loss", [3, 2, 1])
+            run.fail()
+            assert False
+
+        def test_passes(aml_workspace):
+            Experiment(aml_workspace, "snap").start_logging(snapshot_directory=None, display_name="fine").complete()
+        """
+    )
+    result = pytester.runpytest_subprocess("--aml-browse", "-p", "no:randomly", "-p", "no:xdist")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["amlmock run browser of a failed test: *test_fails*index.html"])
+    folders = list((pytester.path / "aml-browse").iterdir())
+    assert [f.name for f in folders] == ["test_aml_browse_writes_a_failed_tests_state_as_static_pages.py_test_fails"]
+    pages = {p.name: p.read_text() for p in folders[0].glob("*.html")}
+    run_page = next(html for name, html in pages.items() if name.startswith("run-"))
+    assert "broken" in run_page and 'aria-label="loss"' in run_page and "Failed" in run_page
+    assert 'http-equiv="refresh"' not in run_page and len(pages) == 4  # index, workspace, experiment, run
