@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterable
 
-from . import overhead, peer, per_test, queries, server, submit
+from . import browser, overhead, peer, per_test, queries, server, submit
 from .measure import Figure, Settings, progress
 
 Benchmark = Callable[[Settings], list[Figure]]
@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "peer": peer.run,
     "server": server.run,
     "submit": submit.run,
+    "browser": browser.run,
 }
 
 
