@@ -24,7 +24,7 @@ th{background:#f3f2f1}
 .status.Completed{background:#dff6dd}.status.Failed{background:#fde7e9}
 .status.Running,.status.Starting,.status.Queued,.status.Preparing,.status.Finalizing{background:#deecf9}
 .status.Canceled,.status.CancelRequested{background:#fff4ce}
-.label{display:inline-block;margin-bottom:2px;font-family:monospace;font-size:12px;background:#edebe9;padding:0 4px;margin-right:4px;border-radius:3px}
+.label{display:inline-block;white-space:nowrap;margin-bottom:2px;font-family:monospace;font-size:12px;background:#edebe9;padding:0 4px;margin-right:4px;border-radius:3px}
 pre.log{background:#1e1e1e;color:#d4d4d4;padding:8px;max-height:420px;overflow:auto;font-size:12px}
 svg.chart .plot{fill:#fff;stroke:#c8c6c4}svg.chart .line{fill:none;stroke:#0078d4;stroke-width:1.5}
 svg.chart .tick{font-size:10px;fill:#605e5c}svg.chart .name{font-size:12px;fill:#201f1e}
