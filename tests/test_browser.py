@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from azureml.core import Experiment
 
 from amlmock.web.access import COOKIE
 from tests.browser_seed import seed_workspace
+from tests.helpers import wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -192,3 +194,22 @@ def test_aml_browse_writes_a_failed_tests_state_as_static_pages(pytester):
     run_page = next(html for name, html in pages.items() if name.startswith("run-"))
     assert "broken" in run_page and 'aria-label="loss"' in run_page and "Failed" in run_page
     assert 'http-equiv="refresh"' not in run_page and len(pages) == 4  # index, workspace, experiment, run
+
+
+def test_serve_prints_the_browser_url_and_open_opens_it(tmp_path, monkeypatch):
+    from tests.test_serve import Server
+
+    opened = tmp_path / "opened.txt"
+    opener = tmp_path / "opener.py"
+    opener.write_text(f"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])\n")
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {opener} %s")
+    server = Server("--workspace", "ws1", "--resource-group", "rg1", "--open")
+    try:
+        line = server.process.stdout.readline().strip()
+        assert line.startswith(f"amlmock run browser: {server.url}/?token=")
+        url = line.rsplit(" ", 1)[1]
+        assert requests.get(server.url + "/").status_code == 403
+        assert "ws1" in requests.get(url).text
+        assert wait_for(lambda: opened.exists() and opened.read_text() == url)
+    finally:
+        server.stop()
