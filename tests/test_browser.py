@@ -213,3 +213,19 @@ def test_serve_prints_the_browser_url_and_open_opens_it(tmp_path, monkeypatch):
         assert wait_for(lambda: opened.exists() and opened.read_text() == url)
     finally:
         server.stop()
+
+
+def test_hostile_names_are_escaped_and_files_never_run_in_the_page(aml, aml_workspace, session, tmp_path):
+    run = Experiment(aml_workspace, "browser-demo").start_logging(snapshot_directory=None)
+    run.tag("<script>alert(1)</script>", "\"><img src=x onerror=alert(2)>")
+    evil = tmp_path / "evil.html"
+    evil.write_text("<script>alert(3)</script>")
+    run.upload_file("outputs/evil.html", str(evil))
+    run.complete()
+    page_url = run_list_url(aml).split("/experiments/")[0] + "/runs/" + run.id
+    for html in (session.get(page_url).text, session.get(run_list_url(aml)).text):
+        assert "<script>" not in html and "<img src=x" not in html and "&lt;script&gt;alert(1)" in html
+    download = session.get(page_url + "/files/outputs/evil.html")
+    assert download.content == b"<script>alert(3)</script>"
+    assert download.headers["Content-Disposition"] == "attachment" and download.headers["Content-Security-Policy"] == "sandbox"
+    assert "default-src 'none'" in session.get(page_url).headers["Content-Security-Policy"]

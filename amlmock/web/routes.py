@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+from html import escape
 from typing import Any, Callable
 
 from werkzeug.wrappers import Response
@@ -20,6 +21,9 @@ router = Router()
 LINKS = ServerLinks()
 WORKSPACE = PREFIX + "/<subscription_id>/<resource_group>/<workspace_name>"
 HTML_TYPE = "text/html; charset=utf-8"
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'"  # nothing runs or is fetched
+FILE_POLICY = "sandbox"  # a run's file never runs script with the browser's cookie
+INLINE_TYPES = ("image/png", "image/jpeg", "image/gif")  # shown in the metrics section; everything else is a download
 
 
 def _guarded(render: Callable[..., Response | str]) -> Callable[..., Response]:
@@ -33,8 +37,11 @@ def _guarded(render: Callable[..., Response | str]) -> Callable[..., Response]:
         try:
             result = render(call, **values)
         except ServiceError as error:
-            result = Response(page("Not found", [("Workspaces", "/")], f'<p class="error">{error.message}</p>'), error.status, content_type=HTML_TYPE)
+            body = f'<p class="error">{escape(error.message)}</p>'
+            result = Response(page("Not found", [("Workspaces", "/")], body), error.status, content_type=HTML_TYPE)
         response = result if isinstance(result, Response) else Response(result, content_type=HTML_TYPE)
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-store"
         if in_url:
             response.set_cookie(COOKIE, token or "", httponly=True, samesite="Strict", path="/")
@@ -76,7 +83,8 @@ def file(call: Call, run_id: str, path: str, **values: str) -> Response:
     artifact = call.backend.get_artifact(workspace, found.data_container_id, path)
     kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
     response = Response(artifact.content or b"", content_type=kind)
-    if not kind.startswith("image/"):
+    response.headers["Content-Security-Policy"] = FILE_POLICY
+    if kind not in INLINE_TYPES:
         response.headers["Content-Disposition"] = "attachment"
     return response
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 from typing import Iterator, Mapping
+from urllib.parse import quote
 
 from ..backend.models import Experiment, Run, Workspace
 from ..backend.service import MAX_PAGE_SIZE, Backend
@@ -32,6 +33,10 @@ class SnapshotLinks:
         return f"run-{_key(*workspace.key, run_id)}.html"
 
     def file(self, workspace: Workspace, run_id: str, path: str) -> str:
+        return quote(self.file_name(workspace, run_id, path))
+
+    def file_name(self, workspace: Workspace, run_id: str, path: str) -> str:
+        """Where a run's file is written (``file`` is its link)."""
         return f"files/{_key(*workspace.key, run_id)}/{path}"
 
 
@@ -65,7 +70,7 @@ def _all_runs(backend: Backend, workspace: Workspace, experiment: Experiment) ->
 
 def _write_files(backend: Backend, links: SnapshotLinks, workspace: Workspace, run: Run, folder: Path) -> None:
     for artifact in backend.list_artifacts(workspace, run.data_container_id):
-        target = folder / links.file(workspace, run.run_id, artifact.path)
+        target = folder / links.file_name(workspace, run.run_id, artifact.path)
         if folder.resolve() not in target.resolve().parents:  # artifact names are checked, but never write outside
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
