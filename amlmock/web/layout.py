@@ -18,7 +18,8 @@ h1{font-size:22px;margin:8px 0}
 h2{font-size:17px;margin:18px 0 6px;border-bottom:1px solid #e1dfdd}
 table{border-collapse:collapse;font-size:13px;margin:4px 0}
 th,td{border:1px solid #e1dfdd;padding:3px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-table.runs{width:100%}table.runs td:nth-child(n+2):nth-child(-n+5){white-space:nowrap;overflow-wrap:normal}
+table.runs td:last-child .label{white-space:normal;overflow-wrap:anywhere}
+table.runs{width:100%}table.runs td:first-child{min-width:240px}table.runs td:nth-child(n+2):nth-child(-n+5){white-space:nowrap;overflow-wrap:normal}
 th{background:#f3f2f1}
 .status{white-space:nowrap;overflow-wrap:normal;padding:1px 6px;border-radius:8px;font-size:12px;background:#e1dfdd}
 .status.Completed{background:#dff6dd}.status.Failed{background:#fde7e9}
