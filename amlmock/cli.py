@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--connection-limit", type=int, default=10_000, help="open connections at most (default 10000)")
     serve.add_argument("--channel-timeout", type=int, default=30, help="seconds a connection may idle or a request take to arrive (default 30)")
     serve.add_argument("--max-blob-mb", type=int, default=256, help="largest blob upload in MiB (default 256)")
+    serve.add_argument("--open", action="store_true", help="open the run browser in the default web browser")
     commands.add_parser("az", help="'az ml ...' commands against the server in $AMLMOCK_URL (amlmock az ml -h)")
     return parser
 
@@ -58,7 +59,7 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(str(error))
     limits = HttpLimits(args.threads, args.connection_limit, args.channel_timeout, args.max_blob_mb * 1024 * 1024)
     try:
-        return serve(ServeOptions(args.host, args.port, args.state, args.url, limits), workspaces)
+        return serve(ServeOptions(args.host, args.port, args.state, args.url, limits), workspaces, open_browser=args.open)
     except (StateFileError, OSError) as error:
         print(f"amlmock serve: {error}", file=sys.stderr)
         return 2

@@ -37,6 +37,7 @@ from .execution.supervisor import stop_local_runs
 from .sdk.workspace import RunTracker, sdk_workspace
 from .transports.responses_adapter import ResponsesTransport
 from .transports.server import LoopbackServer
+from .web.access import browser_url, new_token
 
 
 Target = TypeVar("Target", bound=Callable[..., Any])
@@ -58,6 +59,7 @@ class AmlMock:
         self._given_backend = backend
         self.backend = backend or Backend(process_check=local_run_processes)
         self.app = create_app(self.backend, loopback=self._loopback_url)
+        self.app.browser_token = new_token()
         self.tracker = RunTracker()
         self._stack: ExitStack | None = None
         self._server: LoopbackServer | None = None
@@ -170,6 +172,11 @@ class AmlMock:
         """The fake on ``http://127.0.0.1:PORT`` (started on first use), for other processes."""
         self._require_active("server_url")
         return self._loopback_url()
+
+    @property
+    def browser_url(self) -> str:
+        """The run browser of this fake (``server_url`` with its browser token): open it to look at the state."""
+        return browser_url(self.server_url, self.app.browser_token or "")
 
     def _loopback_url(self) -> str:
         with self._server_lock:

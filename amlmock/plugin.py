@@ -19,9 +19,11 @@ import os
 import re
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, ContextManager, Iterator
+from typing import TYPE_CHECKING, Any, ContextManager, Iterator
 
 import pytest
+
+from . import browse
 
 if TYPE_CHECKING:
     from azureml.core import Experiment, Run, Workspace
@@ -55,6 +57,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the config.json (or a directory holding it) of the real workspace for --aml-real; "
         "default: searched from the directory pytest was started in",
     )
+    browse.add_option(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,6 +70,17 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--aml-validate checks the fake's traffic: it cannot be combined with --aml-real")
     if validation_enabled(config) and importlib.util.find_spec("jsonschema") is None:
         raise pytest.UsageError("--aml-validate needs jsonschema: pip install 'amlmock[test]'")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    browse.record_outcome(item, outcome.get_result())
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    for line in browse.summary(config):
+        terminalreporter.write_line(line)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -126,6 +140,7 @@ def aml(request: pytest.FixtureRequest) -> Iterator["AmlMock"]:
         report = stack.enter_context(_validating(handle)) if validation_enabled(request.config) else None
         stack.enter_context(handle)  # stops (and flushes the SDK) before the validation ends
         yield handle
+        browse.snapshot_if_failed(request, handle)
     if report is not None and report.mismatches:
         pytest.fail(f"--aml-validate: {report.failure()}", pytrace=False)
 

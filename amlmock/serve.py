@@ -7,10 +7,11 @@ import secrets
 import signal
 import sys
 import threading
+import webbrowser
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from .api import create_app
+from .api import ServiceApp, create_app
 from .api.access import ADMIN_TOKEN_ENV, Access
 from .api.app import MAX_JSON_BODY
 from .backend.service import Backend
@@ -20,6 +21,7 @@ from .execution.supervisor import stop_local_runs
 from .persistence.sqlite import SqliteStore
 from .persistence.transactions import Transactions
 from .transports.http import HttpLimits, HttpServer, log_without_blocking
+from .web.access import browser_url, new_token
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,11 @@ def admin_token() -> tuple[str, bool]:
     return (given, False) if given else (secrets.token_urlsafe(24), True)
 
 
-def serve(options: ServeOptions, workspaces: Sequence[WorkspaceSpec]) -> int:
-    """Serve until SIGINT or SIGTERM; returns the exit code. Raises StateFileError for an unusable state file."""
+def serve(options: ServeOptions, workspaces: Sequence[WorkspaceSpec], open_browser: bool = False) -> int:
+    """Serve until SIGINT or SIGTERM; returns the exit code. Raises StateFileError for an unusable state file.
+
+    ``open_browser`` opens the run browser.
+    """
     backend = Backend(process_check=local_run_processes, record_changes=options.state is not None)
     store = SqliteStore(options.state) if options.state else None
     transactions = Transactions(backend, store) if store is not None else None
@@ -102,6 +107,7 @@ def serve(options: ServeOptions, workspaces: Sequence[WorkspaceSpec]) -> int:
     server.start()
     print(f"amlmock serving on {address[0]}", flush=True)
     print(f"amlmock admin token: {token}" if made else f"amlmock admin token: from ${ADMIN_TOKEN_ENV}", flush=True)
+    _announce_browser(app, address[0], open_browser)
     if options.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"amlmock: warning: listening on {options.host}, not only on loopback", file=sys.stderr, flush=True)
     while not stopped.wait(0.5):
@@ -114,3 +120,12 @@ def serve(options: ServeOptions, workspaces: Sequence[WorkspaceSpec]) -> int:
             store.close()
     print(f"amlmock stopped ({len(canceled)} local runs canceled)", flush=True)
     return 0
+
+
+def _announce_browser(app: ServiceApp, url: str, open_browser: bool) -> None:
+    """Give the app a fresh browser token, print the run browser's URL and open it when asked."""
+    app.browser_token = new_token()
+    page = browser_url(url, app.browser_token)
+    print(f"amlmock run browser: {page}", flush=True)
+    if open_browser:
+        webbrowser.open(page)

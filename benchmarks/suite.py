@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterable
 
-from . import durable, mlflow_stores, overhead, peer, per_test, queries, server, submit
+from . import browser, durable, mlflow_stores, overhead, peer, per_test, queries, server, submit
 from .measure import Figure, Settings, progress
 
 Benchmark = Callable[[Settings], list[Figure]]
@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "submit": submit.run,
     "mlflow": mlflow_stores.run,
     "durable": durable.run,
+    "browser": browser.run,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..backend.service import Backend
+from ..web import routes as browser
 from . import admin, arm, artifacts, execution, history, metrics, mlflow, models, run_artifacts
 from .access import Access
 from .app import MAX_BLOB_BODY, ServiceApp, build_route_table
@@ -20,6 +21,7 @@ ROUTES = build_route_table(
         models.router,
         mlflow.router,
         run_artifacts.router,
+        browser.router,
     )
 )
 

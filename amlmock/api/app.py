@@ -147,6 +147,7 @@ class Call:
     loopback: Callable[[], str] | None = None
     self_hosted: bool = False
     access: Access = field(default_factory=Access)
+    browser_token: str | None = None  # the run browser's token (amlmock.web); None: the browser is closed
 
     def json(self, default: Any = None) -> Any:
         """The JSON body (``default`` when empty); malformed JSON is a ValidationError."""
@@ -294,6 +295,7 @@ class ServiceApp:
         self.access = access or Access()
         self.max_blob_body = max_blob_body
         self.faults = FaultInjector(routes.operations)
+        self.browser_token: str | None = None  # set by who serves the run browser (amlmock.web.access)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         response = self.handle(Request(environ))
@@ -326,7 +328,7 @@ class ServiceApp:
             self._check_size(request)
             if handler not in self.routes.public:
                 _check_token_scope(self.backend, self.access, request, values)
-            result = handler(Call(self.backend, request, self.loopback, self.self_hosted, self.access), **values)
+            result = handler(Call(self.backend, request, self.loopback, self.self_hosted, self.access, self.browser_token), **values)
         except ServiceError as error:
             return json_response(self.routes.error_body(error, request.path), error.status)
         except ConnectionDropped:

@@ -178,6 +178,26 @@ class Backend(TrackingMixin):
         return sorted({ws.subscription_id for ws in self.workspaces.values()})
 
     @locked
+    def list_workspaces(self) -> list[Workspace]:
+        """Every workspace, by subscription, resource group and name."""
+        return [self.workspaces[key] for key in sorted(self.workspaces)]
+
+    @locked
+    def list_experiments(self, workspace: Workspace) -> list[Experiment]:
+        """Every experiment of the workspace (archived ones too), oldest first."""
+        return list(workspace.experiments.values())
+
+    @locked
+    def metric_names(self, run: Run) -> list[str]:
+        """The names of the run's metrics, in the order they were first logged."""
+        return list(run.metrics)
+
+    @locked
+    def status_history(self, run: Run) -> list[StatusEvent]:
+        """The status events the run received, oldest first (refused ones too)."""
+        return list(run.status_history)
+
+    @locked
     def reset(self) -> None:
         """Forget every workspace."""
         self.workspaces.clear()
