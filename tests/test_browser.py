@@ -230,3 +230,15 @@ def test_hostile_names_are_escaped_and_files_never_run_in_the_page(aml, aml_work
     assert download.content == b"<script>alert(3)</script>"
     assert download.headers["Content-Disposition"] == "attachment" and download.headers["Content-Security-Policy"] == "sandbox"
     assert "default-src 'none'" in session.get(page_url).headers["Content-Security-Policy"]
+
+
+def test_run_page_shows_the_mlflow_params(aml, aml_workspace, session):
+    mlflow = pytest.importorskip("mlflow", reason="MLflow params need the mlflow extra (amlmock[mlflow])")
+    mlflow.set_experiment("browser-demo")
+    with mlflow.start_run() as active:
+        mlflow.log_param("learning rate", "0.01")
+        mlflow.log_param("<b>", "<i>")
+    page_url = run_list_url(aml).split("/experiments/")[0] + "/runs/" + active.info.run_id
+    html = session.get(page_url).text
+    params = html.split('id="mlflow-params"', 1)[1]
+    assert "<td>learning rate</td><td>0.01</td>" in params and "<td>&lt;b&gt;</td><td>&lt;i&gt;</td>" in params

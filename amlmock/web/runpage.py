@@ -35,7 +35,7 @@ def run_page(backend: Backend, links: Links, workspace: Workspace, run_id: str, 
         _log(backend, workspace, run),
         _files(backend, links, workspace, run),
         _models(backend, workspace, run),
-        '<h2>MLflow params</h2><p class="placeholder" id="mlflow-params">MLflow params are not recorded by this version of amlmock.</p>',
+        _params(backend, run),
     )
     refresh = REFRESH_SECONDS if live and run.status not in TERMINAL_STATES else None
     return page(run_title(run), crumbs, "".join(sections), refresh)
@@ -96,6 +96,13 @@ def _files(backend: Backend, links: Links, workspace: Workspace, run: Run) -> st
         for a in backend.list_artifacts(workspace, run.data_container_id)
     ]
     return "<h2>Files</h2>" + (table(("Path", "Bytes"), rows, "files") if rows else "<p>No files.</p>")
+
+
+def _params(backend: Backend, run: Run) -> str:
+    """The run's MLflow parameters (``mlflow.log_param``), as MLflow's view of the run shows them."""
+    rows = [(escape(key), escape(value)) for key, value in backend.tracking_params(run).items()]
+    body = table(("Param", "Value"), rows, "params") if rows else "<p>No MLflow params logged.</p>"
+    return f'<h2>MLflow params</h2><div id="mlflow-params">{body}</div>'
 
 
 def _models(backend: Backend, workspace: Workspace, run: Run) -> str:
