@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 mlflow = pytest.importorskip("mlflow", reason="the MLflow tests need the 'mlflow' extra (azureml-mlflow, mlflow-skinny)")
 pytest.importorskip("azureml.mlflow", reason="the MLflow tests need the 'mlflow' extra (azureml-mlflow, mlflow-skinny)")
@@ -138,7 +141,8 @@ def test_missing_models_are_resource_does_not_exist(aml, aml_workspace, tmp_path
     client = MlflowClient()
     assert error_code(lambda: client.get_registered_model("nope")) == "RESOURCE_DOES_NOT_EXIST"
     assert error_code(lambda: client.get_model_version("nope", "1")) == "RESOURCE_DOES_NOT_EXIST"
-    assert error_code(lambda: client.get_model_version("nope", "one")) == "INVALID_PARAMETER_VALUE"
+    for version in ("one", "²", "-1"):
+        assert error_code(lambda: client.get_model_version("nope", version)) == "INVALID_PARAMETER_VALUE"
     assert client.search_model_versions("name='nope'") == []
 
 
@@ -190,3 +194,31 @@ def test_register_model_of_a_runs_uri_needs_a_logged_model(aml, aml_workspace, t
         mlflow.register_model(f"runs:/{run_id}/model", "via-runs-uri")
     assert aml.models() == []
     assert error_code(lambda: MlflowClient().get_registered_model("via-runs-uri")) == "RESOURCE_DOES_NOT_EXIST"
+
+
+ROUTES = [("POST", "model-versions/create"), ("POST", "registered-models/create"), ("POST", "model-versions/set-tag"),
+          ("PATCH", "model-versions/update"), ("DELETE", "model-versions/delete-tag"), ("DELETE", "model-versions/delete"),
+          ("DELETE", "registered-models/delete"), ("GET", "model-versions/search"), ("GET", "model-versions/get")]
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20), st.sampled_from(["hostile", "1", "²", "runs:/x/model"]),
+                   st.lists(st.dictionaries(st.sampled_from(["key", "value"]), st.one_of(st.none(), st.integers(), st.text(max_size=5)))))
+BODIES = st.dictionaries(st.sampled_from(["name", "version", "source", "run_id", "tags", "key", "value", "description", "filter",
+                                          "max_results", "page_token", "model_id"]), VALUES, max_size=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(route=st.sampled_from(ROUTES), body=BODIES)
+def test_hostile_requests_are_mlflow_errors_and_change_nothing(aml, aml_workspace, route, body):
+    method, path = route
+    if not aml.models():
+        mlflow.set_experiment("hostile")
+        with mlflow.start_run() as run:
+            mlflow.log_text("w", "model/model.pkl")
+        MlflowClient().create_model_version("hostile", f"runs:/{run.info.run_id}/model", run.info.run_id)
+    url = f"{mlflow.get_tracking_uri().split('?')[0].replace('azureml://', 'https://')}/api/2.0/mlflow/{path}"
+    before = [(m.model_id, dict(m.tags), m.description) for m in aml.models()]
+    kwargs = {"params": {k: str(v) for k, v in body.items()}} if method == "GET" else {"json": body}
+    answer = requests.request(method, url, headers={"Authorization": "Bearer t"}, timeout=10, **kwargs)
+    assert answer.status_code < 500, answer.text
+    if answer.status_code >= 400:
+        assert answer.json()["error_code"] in ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "RESOURCE_ALREADY_EXISTS", "ENDPOINT_NOT_FOUND")
+        assert [(m.model_id, dict(m.tags), m.description) for m in aml.models()] == before

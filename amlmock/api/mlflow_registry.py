@@ -36,7 +36,7 @@ def _versions(req: _Request, name: str) -> list[RegisteredModel]:
 def _version(req: _Request) -> RegisteredModel:
     """The version named by ``name`` and ``version``."""
     name, version = req.text("name"), req.text("version")
-    if not version.isdigit():
+    if not re.fullmatch(r"[0-9]+", version):
         raise ValidationError(f"Model version must be an integer, got {version!r}", target="version")
     try:
         return req.backend.registry.get_model(req.workspace, f"{name}:{int(version)}")
