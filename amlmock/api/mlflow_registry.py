@@ -15,6 +15,7 @@ from ..backend.registry import ArtifactRef, LabelFilter, ModelChange, ModelQuery
 from .mlflow import MLFLOW, _offset, _Request, _token, endpoint
 from .mlflow_wire import model_version_json, registered_model_json
 from .models import DEFAULT_MIME_TYPE
+from .run_artifacts import ORIGIN
 
 DEFAULT_SEARCH_RESULTS = 10000  # MLflow's ``SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT``
 # Sources of a run's files: its artifact URI (``mlflow_wire.artifact_uri``) or MLflow's runs:/ URI.
@@ -56,7 +57,7 @@ def _source(req: _Request, source: str, run_id: str | None) -> tuple[list[Artifa
     run = req.backend.get_run(req.workspace, found["run"])
     path = found["path"].strip("/")
     exact = any(a.path == path for a in req.backend.list_artifacts(req.workspace, run.data_container_id, path))
-    return [ArtifactRef("ExperimentRun", run.data_container_id, path if exact else path + "/")], run.run_id
+    return [ArtifactRef(ORIGIN, run.data_container_id, path if exact else path + "/")], run.run_id
 
 
 # ---------------------------------------------------------------- registered models

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from ..backend.models import DEFAULT_USER, Experiment, Run
 from ..backend.registry import RegisteredModel
 from .models import ASSET_URL
+from .run_artifacts import ORIGIN
 from ..backend.tracking import MetricPoint, epoch_ms, mlflow_status, tracking_tags
 
 
@@ -84,7 +85,7 @@ def model_source(model: RegisteredModel) -> str:
     if len(sources) != 1:
         return ASSET_URL + model.asset.asset_id
     source = sources[0]
-    if model.asset.run_id and source.origin == "ExperimentRun":
+    if model.asset.run_id and source.origin == ORIGIN:
         return f"runs:/{model.asset.run_id}/{source.path.rstrip('/')}"
     return f"azureml://artifacts/{source.origin}/{source.container}/{source.path.rstrip('/')}"
 
