@@ -1,10 +1,14 @@
-"""MLflow's JSON shapes (its REST API's ``Experiment``, ``Run``, ``RunInfo``, ``Metric``) of backend objects."""
+"""MLflow's JSON shapes (its REST API's ``Experiment``, ``Run``, ``RunInfo``, ``Metric``, ``ModelVersion``,
+``RegisteredModel``) of backend objects."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ..backend.models import Experiment, Run
+from ..backend.models import DEFAULT_USER, Experiment, Run
+from ..backend.registry import RegisteredModel
+from .models import ASSET_URL
+from .run_artifacts import ORIGIN
 from ..backend.tracking import MetricPoint, epoch_ms, mlflow_status, tracking_tags
 
 
@@ -71,4 +75,48 @@ def run_json(context: Context, run: Run) -> dict[str, Any]:
             "tags": [{"key": k, "value": v} for k, v in tracking_tags(run).items()],
         },
         "inputs": {},
+    }
+
+
+def model_source(model: RegisteredModel) -> str:
+    """Where a version's files came from: ``runs:/<run>/<path>`` for a run's, else the artifact prefix
+    (``azureml://artifacts/<origin>/<container>/<path>``, as azureml-mlflow names a local upload)."""
+    sources = model.asset.sources
+    if len(sources) != 1:
+        return ASSET_URL + model.asset.asset_id
+    source = sources[0]
+    if model.asset.run_id and source.origin == ORIGIN:
+        return f"runs:/{model.asset.run_id}/{source.path.rstrip('/')}"
+    return f"azureml://artifacts/{source.origin}/{source.container}/{source.path.rstrip('/')}"
+
+
+def model_version_json(model: RegisteredModel) -> dict[str, Any]:
+    """An MLflow ``ModelVersion`` of one registered version (stages are not kept: always ``None``)."""
+    return {
+        "name": model.name,
+        "version": str(model.version),
+        "creation_timestamp": epoch_ms(model.created_utc),
+        "last_updated_timestamp": epoch_ms(model.modified_utc),
+        "user_id": DEFAULT_USER["userName"],
+        "current_stage": "None",
+        "description": model.description or "",
+        "source": model_source(model),
+        "run_id": model.run_id or "",
+        "status": "READY",
+        "tags": [{"key": k, "value": v or ""} for k, v in model.tags.items()],
+        "aliases": [],
+    }
+
+
+def registered_model_json(versions: list[RegisteredModel]) -> dict[str, Any]:
+    """An MLflow ``RegisteredModel``: a name of the v1 registry, with its newest version as the latest."""
+    newest = max(versions, key=lambda m: m.version)
+    return {
+        "name": newest.name,
+        "creation_timestamp": epoch_ms(min(m.created_utc for m in versions)),
+        "last_updated_timestamp": epoch_ms(max(m.modified_utc for m in versions)),
+        "description": "",
+        "latest_versions": [model_version_json(newest)],
+        "tags": [],
+        "aliases": [],
     }

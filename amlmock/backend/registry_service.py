@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
 from . import limits
@@ -135,10 +135,22 @@ class RegistryService:
             self._changes().registry(workspace)
             return model
 
+    def register_files(self, workspace: Workspace, new: NewModel, sources: Sequence[ArtifactRef]) -> RegisteredModel:
+        """``register`` of a new asset made of ``sources`` (MLflow's one-call registration); nothing is kept when it fails."""
+        with self._lock:
+            self._check_fields(workspace, new)
+            asset = self.create_asset(workspace, new.name, sources, new.run_id)
+            return self.register(workspace, replace(new, asset_id=asset.asset_id))
+
     def _checked(self, workspace: Workspace, new: NewModel) -> tuple[Asset, str | None]:
         """The asset of a registration and its experiment (the run's), once every field is checked."""
         check_model_name(new.name)
         asset = self.get_asset(workspace, new.asset_id)
+        return asset, self._check_fields(workspace, new)
+
+    def _check_fields(self, workspace: Workspace, new: NewModel) -> str | None:
+        """Every field of a registration but its asset; its experiment (the run's)."""
+        check_model_name(new.name)
         experiment_name = new.experiment_name
         if new.run_id is not None:
             run = _run(workspace, new.run_id)
@@ -155,7 +167,7 @@ class RegistryService:
         limits.check_length("description", new.description, limits.MAX_DESCRIPTION_LENGTH)
         check_labels("tags", new.tags)
         check_labels("properties", new.properties)
-        return asset, experiment_name
+        return experiment_name
 
     def get_model(self, workspace: Workspace, model_id: str) -> RegisteredModel:
         """A model by its id, ``<name>:<version>``, or NotFoundError."""
