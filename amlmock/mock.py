@@ -21,7 +21,6 @@ from azureml.core import Workspace as SdkWorkspace
 from .api import create_app
 from .api.app import regional_base
 from .api.faults import FaultInjector
-from .backend.errors import NotFoundError
 from .backend.lifecycle import EVENT_PREFIX, is_terminal
 from .backend.models import Artifact, Experiment, Run, Workspace
 from .backend.registry import RegisteredModel
@@ -294,24 +293,16 @@ class AmlMock:
 
     def workspaces(self) -> list[Workspace]:
         """Every workspace of the fake."""
-        with self.backend.lock:
-            return list(self.backend.workspaces.values())
+        return self.backend.all_workspaces()
 
     def experiments(self) -> list[Experiment]:
         """Every experiment of every workspace, in creation order."""
-        with self.backend.lock:
-            return [e for ws in self.backend.workspaces.values() for e in ws.experiments.values()]
+        return self.backend.all_experiments()
 
     def runs(self, experiment: str | None = None) -> list[Run]:
         """Every run (of one experiment, by name, when given), in creation order; flushes first."""
         self.flush()
-        with self.backend.lock:
-            return [
-                run
-                for ws in self.backend.workspaces.values()
-                for run in ws.runs.values()
-                if experiment is None or run.experiment_name == experiment
-            ]
+        return self.backend.all_runs(experiment)
 
     def run(self, run_id: str) -> Run:
         """The fake's record of one run (status, status_history, tags, properties, metrics ...).
@@ -327,15 +318,10 @@ class AmlMock:
         A single-column metric gives its plain values; a table gives one dict per row.
         Flushes that run's SDK metric queues first (not those of other runs).
         """
-        run = self.run(run_id)
-        with self.backend.lock:
-            return {
-                name: [
-                    next(iter(v.data.values())) if len(v.data) == 1 and name in v.data else dict(v.data)
-                    for v in series.read()
-                ]
-                for name, series in run.metrics.items()
-            }
+        return {
+            name: [next(iter(v.data.values())) if len(v.data) == 1 and name in v.data else dict(v.data) for v in values]
+            for name, values in self.backend.read_metrics(self.run(run_id)).items()
+        }
 
     def params(self, run_id: str) -> dict[str, str]:
         """The MLflow parameters of the run: key -> value, in the order first logged."""
@@ -353,11 +339,7 @@ class AmlMock:
         return [m for ws in self.workspaces() for m in self.backend.registry.models(ws, name)]
 
     def _find_run(self, run_id: str) -> tuple[Workspace, Run]:
-        with self.backend.lock:
-            for workspace in self.backend.workspaces.values():
-                if run_id in workspace.runs:
-                    return workspace, workspace.runs[run_id]
-        raise NotFoundError(f"amlmock has no run {run_id!r}")
+        return self.backend.find_run(run_id)
 
     def _require_active(self, what: str) -> None:
         if not self.active:

@@ -244,8 +244,8 @@ class Target:
 
     def snapshot(self) -> bytes:
         """The whole state, byte for byte (a test-only snapshot; the state file holds rows, never a pickle)."""
-        with self.aml.backend.lock:
-            return pickle.dumps(self.aml.backend.workspaces)
+        with self.aml.backend.exclusively():
+            return pickle.dumps(self.aml.backend.all_workspaces())
 
     def send(self, method: str, path: str, data: bytes | None, transport: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         headers = {**AUTH, "Content-Type": "application/json", **(headers or {})}

@@ -22,10 +22,10 @@ def _workspace_summary(call: Call, workspace: Workspace, with_runs: bool) -> dic
         "name": workspace.name,
         "location": workspace.location,
         "workspaceId": workspace.workspace_id,
-        "experiments": [e.name for e in workspace.experiments.values()],
+        "experiments": [e.name for e in call.backend.list_experiments(workspace)],
     }
     if with_runs:
-        summary["runs"] = [run_dto(run) for run in workspace.runs.values()]
+        summary["runs"] = [run_dto(run) for run in call.backend.list_runs(workspace)]
         summary["models"] = [model_dto(model) for model in call.backend.registry.models(workspace)]
     return summary
 
@@ -34,8 +34,8 @@ def _workspace_summary(call: Call, workspace: Workspace, with_runs: bool) -> dic
 def state(call: Call) -> dict[str, Any]:
     """Every workspace with its experiments (and runs and registered models, unless ``?runs=false``)."""
     with_runs = call.request.args.get("runs", "true").lower() != "false"
-    with call.backend.lock:
-        return {"workspaces": [_workspace_summary(call, ws, with_runs) for ws in call.backend.workspaces.values()]}
+    with call.backend.exclusively():  # one consistent view of the whole state
+        return {"workspaces": [_workspace_summary(call, ws, with_runs) for ws in call.backend.all_workspaces()]}
 
 
 @router.route(ADMIN + "/workspaces", "POST")

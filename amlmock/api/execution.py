@@ -8,7 +8,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ..backend import limits
-from ..backend.errors import ConflictError, ValidationError
+from ..backend.errors import ValidationError
 from ..execution.environment import run_environment
 from ..execution.invocation import driver_config, invocation_zip
 from ..tokens import run_token
@@ -58,15 +58,11 @@ def start_local_run(call: Call, **names: str) -> Response:
     configuration = _definition(call)["Configuration"]
     _check_configuration(configuration)
     service_url = call.loopback_base()
-    with call.backend.lock:  # the experiment is created only together with the run
-        if run_id in workspace.runs:
-            raise ConflictError(f"Run {run_id!r} already exists", target="runId")
-        experiment = call.backend.create_experiment(workspace, names["experiment_name"])
-        run = call.backend.create_local_run(workspace, experiment, run_id, configuration)
+    run = call.backend.submit_local_run(workspace, names["experiment_name"], run_id, configuration)
     config = driver_config(
         service_url=service_url,
         workspace_path=workspace.arm_id,
-        experiment=experiment.name,
+        experiment=run.experiment_name,
         run_id=run.run_id,
         container=run.data_container_id,
         token=run_token(run.run_id, workspace.workspace_id, call.access.key)[0],

@@ -9,11 +9,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def locked(method: F) -> F:
-    """Run a Backend method under the backend's lock (``self.lock``)."""
+    """Run a Backend method under the backend's lock (``self._lock``)."""
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with self.lock:
+        with self._lock:
             return method(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -28,6 +28,7 @@ from .models import (
     Artifact,
     Experiment,
     MetricSeries,
+    MetricValue,
     Run,
     Snapshot,
     StatusEvent,
@@ -96,26 +97,26 @@ class Backend(TrackingMixin):
         why they are refused, or None. The backend knows no processes itself; without a check it records none
         (``amlmock.execution.processes.local_run_processes`` is the check ``mock_aml()`` and ``amlmock serve`` use).
         ``record_changes`` keeps a change log for a store (``take_changes``); the backend itself writes nothing."""
-        self.lock = threading.RLock()
-        self.workspaces: dict[tuple[str, str, str], Workspace] = {}
+        self._lock = threading.RLock()
+        self._workspaces: dict[tuple[str, str, str], Workspace] = {}
         self.process_check: ProcessCheck = process_check or refuse_processes
-        self.registry = RegistryService(self.lock, self.list_artifacts, lambda: self._changes)
+        self.registry = RegistryService(self._lock, self.list_artifacts, lambda: self._changes)
         self._changes: ChangeLog = ChangeLog() if record_changes else NoChangeLog()
 
     # ---------------------------------------------------------------- persistence
     @contextlib.contextmanager
     def exclusively(self) -> Iterator[None]:
         """Hold the backend for one whole transaction (a request and its commit), so no other change interleaves."""
-        with self.lock:
+        with self._lock:
             yield
 
     @locked
     def take_changes(self) -> Changes:
         """What changed since the last call, each object with its workspace; the log starts afresh."""
         log, self._changes = self._changes, type(self._changes)()
-        owners = {id(run): ws for ws in self.workspaces.values() for run in _changed_runs(ws, log)}
+        owners = {id(run): ws for ws in self._workspaces.values() for run in _changed_runs(ws, log)}
         experiment_owner = {
-            id(e): ws for ws in self.workspaces.values() for e in log.experiments.values()
+            id(e): ws for ws in self._workspaces.values() for e in log.experiments.values()
             if ws.experiment_by_id(e.experiment_id) is e
         }
         return Changes(
@@ -132,13 +133,52 @@ class Backend(TrackingMixin):
     @locked
     def restore(self, workspaces: Iterable[Workspace]) -> None:
         """Replace the whole state with ``workspaces`` (a store's load, or its undo of a failed commit)."""
-        self.workspaces = {ws.key: ws for ws in workspaces}
+        self._workspaces = {ws.key: ws for ws in workspaces}
         self._changes = type(self._changes)()
 
     @locked
     def all_workspaces(self) -> list[Workspace]:
         """Every workspace, in creation order."""
-        return list(self.workspaces.values())
+        return list(self._workspaces.values())
+
+    # ------------------------------------------------------------------ inspection
+    @locked
+    def all_experiments(self) -> list[Experiment]:
+        """Every experiment of every workspace, in creation order."""
+        return [e for ws in self._workspaces.values() for e in ws.experiments.values()]
+
+    @locked
+    def all_runs(self, experiment_name: str | None = None) -> list[Run]:
+        """Every run (of the experiments with this name, when given), in creation order."""
+        return [
+            run
+            for ws in self._workspaces.values()
+            for run in ws.runs.values()
+            if experiment_name is None or run.experiment_name == experiment_name
+        ]
+
+    @locked
+    def list_runs(self, workspace: Workspace) -> list[Run]:
+        """Every run of the workspace, in creation order."""
+        return list(workspace.runs.values())
+
+    @locked
+    def find_run(self, run_id: str) -> tuple[Workspace, Run]:
+        """The run with this id in whichever workspace holds it, or NotFoundError."""
+        for workspace in self._workspaces.values():
+            if run_id in workspace.runs:
+                return workspace, workspace.runs[run_id]
+        raise NotFoundError(f"amlmock has no run {run_id!r}", target="runId")
+
+    @locked
+    def runs_with_processes(self) -> list[Run]:
+        """The local runs whose process ids are recorded (the supervisor stops them)."""
+        return [run for ws in self._workspaces.values() for run in ws.runs.values() if run.processes]
+
+    @locked
+    def read_metrics(self, run: Run) -> dict[str, list[MetricValue]]:
+        """Every metric of the run: name -> its values in logging order."""
+        return {name: series.read() for name, series in run.metrics.items()}
 
     # ----------------------------------------------------------------- workspaces
     @locked
@@ -147,15 +187,15 @@ class Backend(TrackingMixin):
     ) -> Workspace:
         """Create the workspace, or return it when it exists already."""
         key = workspace_key(subscription_id, resource_group, name)
-        if key not in self.workspaces:
-            self.workspaces[key] = Workspace(subscription_id, resource_group, name, location, new_id())
-            self._changes.workspace(self.workspaces[key])
-        return self.workspaces[key]
+        if key not in self._workspaces:
+            self._workspaces[key] = Workspace(subscription_id, resource_group, name, location, new_id())
+            self._changes.workspace(self._workspaces[key])
+        return self._workspaces[key]
 
     @locked
     def get_workspace(self, subscription_id: str, resource_group: str, name: str) -> Workspace:
         """The workspace, or NotFoundError."""
-        workspace = self.workspaces.get(workspace_key(subscription_id, resource_group, name))
+        workspace = self._workspaces.get(workspace_key(subscription_id, resource_group, name))
         if workspace is None:
             raise NotFoundError(
                 f"Workspace {name!r} was not found in resource group {resource_group!r} "
@@ -167,7 +207,7 @@ class Backend(TrackingMixin):
     @locked
     def workspace_by_id(self, workspace_id: str) -> Workspace:
         """The workspace with this workspace id (blob URLs carry it), or NotFoundError."""
-        for workspace in self.workspaces.values():
+        for workspace in self._workspaces.values():
             if workspace.workspace_id == workspace_id:
                 return workspace
         raise NotFoundError(f"No workspace has the id {workspace_id!r}", target="workspaceId")
@@ -175,12 +215,12 @@ class Backend(TrackingMixin):
     @locked
     def subscriptions(self) -> list[str]:
         """Every subscription that holds a workspace."""
-        return sorted({ws.subscription_id for ws in self.workspaces.values()})
+        return sorted({ws.subscription_id for ws in self._workspaces.values()})
 
     @locked
     def list_workspaces(self) -> list[Workspace]:
         """Every workspace, by subscription, resource group and name."""
-        return [self.workspaces[key] for key in sorted(self.workspaces)]
+        return [self._workspaces[key] for key in sorted(self._workspaces)]
 
     @locked
     def list_experiments(self, workspace: Workspace) -> list[Experiment]:
@@ -200,7 +240,7 @@ class Backend(TrackingMixin):
     @locked
     def reset(self) -> None:
         """Forget every workspace."""
-        self.workspaces.clear()
+        self._workspaces.clear()
         self._changes.forget_all()
 
     # ---------------------------------------------------------------- experiments
@@ -262,7 +302,7 @@ class Backend(TrackingMixin):
         if not isinstance(view_type, str) or view_type not in views:
             raise ValidationError(f"viewType must be one of {', '.join(views)}, not {view_type!r}", target="viewType")
         predicate = _parse_filter(filter_text, is_experiment_filter_field)
-        with self.lock:
+        with self._lock:
             matches = [
                 e
                 for e in workspace.experiments.values()
@@ -373,12 +413,19 @@ class Backend(TrackingMixin):
         self._changes.run(run)
 
     @locked
+    def submit_local_run(
+        self, workspace: Workspace, experiment_name: str, run_id: str, configuration: Mapping[str, Any]
+    ) -> Run:
+        """``create_local_run`` in the named experiment, created only together with the run."""
+        self._check_new_run_id(workspace, run_id)
+        return self.create_local_run(workspace, self.create_experiment(workspace, experiment_name), run_id, configuration)
+
+    @locked
     def create_local_run(
         self, workspace: Workspace, experiment: Experiment, run_id: str, configuration: Mapping[str, Any]
     ) -> Run:
         """A submitted ``ScriptRunConfig`` run on target local: Starting until its driver starts it."""
-        if run_id in workspace.runs:
-            raise ConflictError(f"Run {run_id!r} already exists", target="runId")
+        self._check_new_run_id(workspace, run_id)
         definition = _rehydratable(configuration)
         body = {
             "runId": run_id,
@@ -395,6 +442,11 @@ class Backend(TrackingMixin):
             StatusEvent("amlmock.LocalRunSubmitted", utcnow(), "NotStarted", "Starting", True, "submitted to target local", {})
         )
         return run
+
+    @staticmethod
+    def _check_new_run_id(workspace: Workspace, run_id: str) -> None:
+        if run_id in workspace.runs:
+            raise ConflictError(f"Run {run_id!r} already exists", target="runId")
 
     @locked
     def record_processes(self, run: Run, processes: Mapping[str, Any]) -> Run:
@@ -477,7 +529,7 @@ class Backend(TrackingMixin):
         """
         order = _parse_orderby(orderby)
         predicate = _parse_filter(filter_text, is_run_filter_field)
-        with self.lock:
+        with self._lock:
             narrowed = experiment.index.candidates(predicate) if experiment is not None and predicate is not None else None
             run_ids: Iterable[str] = (
                 narrowed if narrowed is not None else experiment.run_ids if experiment is not None else workspace.runs

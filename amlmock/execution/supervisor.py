@@ -70,13 +70,8 @@ def stop_local_runs(backend: Backend) -> list[str]:
     A run already Failed (``run.fail()`` leaves its script running, as the service does) keeps
     its status, but its processes are stopped too. Returns the ids of the runs it stopped.
     """
-    with backend.lock:
-        active = [
-            run
-            for workspace in backend.workspaces.values()
-            for run in workspace.runs.values()
-            if any(process_alive(pid) for pid in run.processes.values())
-        ]
+    with backend.exclusively():  # no run ends between the look and the cancel
+        active = [run for run in backend.runs_with_processes() if any(map(process_alive, run.processes.values()))]
         for run in active:
             if not is_terminal(run.status):
                 backend.post_event(run, EVENT_PREFIX + "Canceled", {"RunId": run.run_id, "Reason": "amlmock stopped"})
