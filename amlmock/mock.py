@@ -25,6 +25,7 @@ from .backend.lifecycle import EVENT_PREFIX, is_terminal
 from .backend.models import Artifact, Experiment, Run, Workspace
 from .backend.registry import RegisteredModel
 from .backend.service import Backend
+from .backend.values import RunEvent, RunFields
 from .sdk.auth import patch_auth_classes
 from .defaults import DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION, DEFAULT_WORKSPACE
 from .execution.environment import run_environment
@@ -263,9 +264,9 @@ class AmlMock:
         workspace = self.backend.get_workspace(sdk_ws.subscription_id, sdk_ws.resource_group, sdk_ws.name)
         fake_experiment = self.backend.create_experiment(workspace, experiment.name)
         run_id = f"{experiment.name[:40]}_{uuid.uuid4().hex[:12]}"
-        body = {"runId": run_id, "name": run_id, "target": "local", "runType": "azureml.scriptrun"}
-        run = self.backend.create_or_update_run(workspace, fake_experiment, run_id, body)
-        self.backend.post_event(run, EVENT_PREFIX + "Start", {"RunId": run_id})
+        fields = RunFields(name=run_id, target="local", run_type="azureml.scriptrun")
+        run = self.backend.create_or_update_run(workspace, fake_experiment, run_id, fields)
+        self.backend.post_event(run, RunEvent(EVENT_PREFIX + "Start", {"RunId": run_id}))
         with environment(run_environment(workspace, run, regional_base(workspace.location))):
             context_run = SdkRun.get_context(allow_offline=False)
             outcome = "Completed"
@@ -274,12 +275,13 @@ class AmlMock:
             except BaseException as error:
                 outcome = "Failed"
                 message = f"User program failed with {type(error).__name__}: {error}"
-                self.backend.post_event(run, EVENT_PREFIX + "Error", {"ErrorResponse": {"error": {"code": "UserError", "message": message}}})
+                error_response = {"error": {"code": "UserError", "message": message}}
+                self.backend.post_event(run, RunEvent(EVENT_PREFIX + "Error", {"ErrorResponse": error_response}, error_response, message))
                 raise
             finally:
                 context_run.flush()
                 if not is_terminal(run.status):
-                    self.backend.post_event(run, EVENT_PREFIX + outcome, {"RunId": run_id})
+                    self.backend.post_event(run, RunEvent(EVENT_PREFIX + outcome, {"RunId": run_id}))
                 forget_context_runs()
 
     # ------------------------------------------------------------------ inspection

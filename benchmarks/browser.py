@@ -12,6 +12,7 @@ from werkzeug.test import Client
 
 from amlmock.api import create_app
 from amlmock.backend.service import Backend
+from amlmock.backend.values import RunFields
 from amlmock.web.access import browser_url, new_token
 
 from .measure import Figure, Settings, alternate, median_cpu, median_wall, timed
@@ -27,20 +28,19 @@ def seeded_client(runs: int) -> tuple[Client, str]:
     workspace = backend.create_workspace("sub", "rg", "ws")
     experiment = backend.create_experiment(workspace, EXPERIMENT)
     parents: list[str] = []
-    bodies = []
+    batch = []
     for index in range(runs):
         run_id = str(uuid.uuid4())
-        body = {
-            "runId": run_id,
-            "tags": {f"tag{k}": f"value-{index % (k + 7)}" for k in range(5)},
-            "properties": {"bucket": str(index % 100), "cohort": str(index // 1000)},
-        }
-        if index % 10 == 9 and parents:
-            body["parentRunId"] = parents[-1]
-        else:
+        parent = parents[-1] if index % 10 == 9 and parents else None
+        if parent is None:
             parents.append(run_id)
-        bodies.append(body)
-    backend.create_runs(workspace, experiment, bodies)
+        fields = RunFields(
+            tags={f"tag{k}": f"value-{index % (k + 7)}" for k in range(5)},
+            properties={"bucket": str(index % 100), "cohort": str(index // 1000)},
+            parent_run_id=parent,
+        )
+        batch.append((run_id, fields))
+    backend.create_runs(workspace, experiment, batch)
     app = create_app(backend)
     app.browser_token = new_token()
     url = browser_url(f"/browse/sub/rg/ws/experiments/{EXPERIMENT}", app.browser_token).replace("/?", "?")

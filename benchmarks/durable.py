@@ -15,7 +15,8 @@ from typing import Callable
 import requests
 from werkzeug.test import Client
 
-from amlmock.api import create_app
+from amlmock.api import create_app, parse
+from amlmock.backend.values import RunFields
 from amlmock.backend.service import Backend
 from amlmock.persistence.sqlite import SqliteStore
 from amlmock.persistence.transactions import Transactions
@@ -46,8 +47,8 @@ def _seed(backend: Backend, runs: int, blob_mb: int) -> None:
     workspace = backend.create_workspace("s", "g", "w")
     experiment = backend.create_experiment(workspace, "bench")
     for number in range(runs):
-        run = backend.create_or_update_run(workspace, experiment, f"seed_{number}", {"tags": {"i": str(number), "team": "a"}})
-        backend.post_metrics(run, [{"name": "loss", "value": [{"data": {"loss": v / 10}} for v in range(20)]}])
+        run = backend.create_or_update_run(workspace, experiment, f"seed_{number}", RunFields(tags={"i": str(number), "team": "a"}))
+        backend.post_metrics(run, parse.metric_batch([{"name": "loss", "value": [{"data": {"loss": v / 10}} for v in range(20)]}])[0])
     for number in range(blob_mb):
         backend.write_blob(workspace, "dcid.blobs", f"file_{number}.bin", bytes(1024 * 1024))
 

@@ -21,10 +21,12 @@ from faker import Faker
 from requests import PreparedRequest
 
 from amlmock import AmlMock, mock_aml
+from amlmock.api import parse
 from amlmock.backend.models import Experiment as FakeExperiment
 from amlmock.backend.models import Run as FakeRun
 from amlmock.backend.models import Workspace as FakeWorkspace
 from amlmock.backend.service import Backend
+from amlmock.backend.values import RunFields
 from amlmock.transports.responses_adapter import Reply, catch_all, wsgi_callback
 
 from .floor import Floor
@@ -80,7 +82,7 @@ class RunSeeder:
         """Store runs ``start`` to ``stop - 1`` (progress on stderr)."""
         for index in range(start, stop):
             body = self.body(index)
-            backend.create_or_update_run(workspace, experiment, body["runId"], body)
+            backend.create_or_update_run(workspace, experiment, body["runId"], parse.run_fields(body, body["runId"]))
             if (index + 1) % 20_000 == 0:
                 progress(f"seeded {index + 1:,} runs")
 
@@ -126,11 +128,11 @@ def bytes_per_run(seeder: RunSeeder, runs: int) -> float:
 def bytes_per_metric_value(values: int) -> float:
     """Memory the backend keeps per scalar metric value (batches are built while tracing: rows keep parts)."""
     backend, fake_ws, fake_exp = _fake_parts()
-    run: FakeRun = backend.create_or_update_run(fake_ws, fake_exp, "metrics_run", {})
+    run: FakeRun = backend.create_or_update_run(fake_ws, fake_exp, "metrics_run", RunFields())
 
     def store() -> None:
         for start in range(0, values, METRIC_BATCH):
-            backend.post_metrics(run, _metric_batch(start, min(METRIC_BATCH, values - start)))
+            backend.post_metrics(run, parse.metric_batch(_metric_batch(start, min(METRIC_BATCH, values - start)))[0])
 
     return _traced_bytes(store) / values
 

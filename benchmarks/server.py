@@ -19,6 +19,7 @@ import requests
 
 from amlmock.api import create_app
 from amlmock.backend.service import Backend
+from amlmock.backend.values import RunFields
 from amlmock.transports.server import LoopbackServer
 
 from .measure import Figure, Settings
@@ -90,7 +91,7 @@ def _seeded_backend() -> tuple[Backend, list[str]]:
     experiment = backend.create_experiment(workspace, EXPERIMENT)
     run_ids = [f"load_{index}" for index in range(THREADS)]
     for run_id in run_ids:
-        backend.create_or_update_run(workspace, experiment, run_id, {"tags": {"kind": "load"}})
+        backend.create_or_update_run(workspace, experiment, run_id, RunFields(tags={"kind": "load"}))
     return backend, run_ids
 
 

@@ -45,6 +45,7 @@ from tests.helpers import raw, wait_for
 from tests.test_processes import end_pair, spawn_driver, spawn_pair
 from tests.test_serve import Server
 from tests.workload import SOAK_FACTOR
+from amlmock.backend.values import LocalRunSpec, MetricBatch, MetricInput, MetricRowInput, RunEvent, RunFields
 
 HOST = "https://eastus.api.azureml.ms"
 AUTH = {"Authorization": "Bearer hostile-token"}
@@ -229,14 +230,14 @@ class Target:
         backend = aml.backend
         experiment = backend.create_experiment(workspace, EXPERIMENT)
         self.expid = experiment.experiment_id
-        run = backend.create_or_update_run(workspace, experiment, RUN, {"tags": {"a": "1", "v": None}, "properties": {"p": "1"}})
-        backend.post_event(run, EVENT_PREFIX + "Start", {})
-        backend.post_metrics(run, [{"name": "m", "columns": {"m": "double"}, "value": [{"data": {"m": 1.5}}]}])
+        run = backend.create_or_update_run(workspace, experiment, RUN, RunFields(tags={"a": "1", "v": None}, properties={"p": "1"}))
+        backend.post_event(run, RunEvent(EVENT_PREFIX + "Start"))
+        backend.post_metrics(run, MetricBatch(((0, MetricInput("m", {"m": "double"}, None, (MetricRowInput({"m": 1.5}),))),), 1))
         backend.create_artifacts(workspace, "ExperimentRun", run.data_container_id, ["outputs/a.txt"])
         backend.write_blob(workspace, run.data_container_id, "outputs/a.txt", b"hello")
-        backend.create_or_update_run(workspace, experiment, CHILD, {"parentRunId": RUN})
-        done = backend.create_or_update_run(workspace, experiment, DONE, {})
-        backend.post_event(done, EVENT_PREFIX + "Completed", {})
+        backend.create_or_update_run(workspace, experiment, CHILD, RunFields(parent_run_id=RUN))
+        done = backend.create_or_update_run(workspace, experiment, DONE, RunFields())
+        backend.post_event(done, RunEvent(EVENT_PREFIX + "Completed"))
         self.client = Client(aml.app)
 
     def url(self, template: str, run: str = RUN, exp: str = EXPERIMENT) -> str:
@@ -537,7 +538,7 @@ def test_a_slow_filter_does_not_hold_up_other_requests(target):
     body = json.dumps({"filter": 'Tags/a eq "1" or ' * 80}).encode()  # broken: nothing follows the last "or"
     path = target.url("/history/v1.0{ws}/experiments/{exp}/runs:query")
     results: list[int] = []
-    with mock.patch("amlmock.backend.service.parse_filter", held_parse):
+    with mock.patch("amlmock.backend.workspaces.parse_filter", held_parse):
         worker = threading.Thread(target=lambda: results.append(Client(target.aml.app).post(
             path, data=body, headers={**AUTH, "Content-Type": "application/json"}, base_url=HOST).status_code))
         worker.start()
@@ -699,7 +700,7 @@ def test_process_registration_never_names_a_process_the_fake_did_not_start(targe
     to be amlmock's driver by its command line (``execution/processes.py`` ``runs_driver``, Linux)."""
     workspace = target.aml.create_workspace()
     experiment = target.aml.backend.get_experiment(workspace, EXPERIMENT)
-    target.aml.backend.create_local_run(workspace, experiment, "local_1", {"script": "train.py"})
+    target.aml.backend.create_local_run(workspace, experiment, "local_1", LocalRunSpec("train.py", "local", {"script": "train.py"}))
     loner = subprocess.Popen(["sleep", "30"])  # not a session leader
     leader = subprocess.Popen(["sleep", "30"], start_new_session=True)  # a session leader, but a child of this process
     driver, script = spawn_driver(tmp_path / "driver")  # a driver's command line, and its script
@@ -736,7 +737,7 @@ def test_a_registered_local_run_is_stopped_with_the_fake(tmp_path):
         with mock_aml() as aml:
             workspace = aml.create_workspace()
             experiment = aml.backend.create_experiment(workspace, EXPERIMENT)
-            aml.backend.create_local_run(workspace, experiment, "local_1", {"script": "train.py"})
+            aml.backend.create_local_run(workspace, experiment, "local_1", LocalRunSpec("train.py", "local", {"script": "train.py"}))
             client = Client(aml.app)
             path = f"/amlmock/v1.0{workspace.arm_id}/runs/local_1/process"
             body = {"driverPid": driver.pid, "scriptPid": script_pid}

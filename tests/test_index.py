@@ -14,6 +14,7 @@ from amlmock.backend.index import LIST_POSTING_LIMIT
 from amlmock.backend.models import is_run_filter_field
 from amlmock.backend.query import parse_filter
 from amlmock.backend.service import Backend
+from amlmock.backend.values import RunFields
 
 RUNS = [f"run_{i}" for i in range(LIST_POSTING_LIMIT + 20)]
 KEYS = st.sampled_from(["env", "owner", "stage"])
@@ -36,7 +37,7 @@ def test_index_answers_like_a_scan_after_any_changes(operations):
     experiment = backend.create_experiment(workspace, "e")
     model: dict[str, dict[str, str | None]] = {}
     for run_id in RUNS:
-        backend.create_or_update_run(workspace, experiment, run_id, {})
+        backend.create_or_update_run(workspace, experiment, run_id, RunFields())
         model[run_id] = {}
     for kind, target, key, value in operations:
         targets = RUNS[:target] if kind == "bulk" else [target]
@@ -46,7 +47,7 @@ def test_index_answers_like_a_scan_after_any_changes(operations):
                 backend.remove_tags(experiment, run, [key])
                 model[run_id].pop(key, None)
             else:
-                backend.create_or_update_run(workspace, experiment, run_id, {"tags": {key: _fresh(value)}})
+                backend.create_or_update_run(workspace, experiment, run_id, RunFields(tags={key: _fresh(value)}))
                 model[run_id][key] = value
 
     for run_id in RUNS:
@@ -66,7 +67,7 @@ def test_a_value_shared_by_many_runs_is_stored_about_twice():
     workspace = backend.create_workspace("s", "g", "w")
     experiment = backend.create_experiment(workspace, "e")
     for i in range(50):
-        backend.create_or_update_run(workspace, experiment, f"r{i}", {"tags": {"dataset": _fresh("imagenet-2012")}})
+        backend.create_or_update_run(workspace, experiment, f"r{i}", RunFields(tags={"dataset": _fresh("imagenet-2012")}))
     stored = {id(run.tags["dataset"]) for run in workspace.runs.values()}
     assert len(stored) == 2
     assert all(run.tags == {"dataset": "imagenet-2012"} for run in workspace.runs.values())

@@ -11,6 +11,7 @@ from azureml.core import Experiment, Run
 
 import amlmock
 from amlmock import mock_aml
+from amlmock.backend.values import PageRequest
 
 
 def test_context_manager_state_is_gone_after_exit():
@@ -149,7 +150,7 @@ def test_decorator_keeps_the_backend_it_was_given():
         aml = amlmock.current_mock()
         seen.append(aml.backend)
         Experiment(aml.workspace(), "given").start_logging(snapshot_directory=None).complete()
-        seen.append(len(backend.query_runs(backend.get_workspace(*_default_scope(aml)), None, None).items))
+        seen.append(len(backend.query_runs(backend.get_workspace(*_default_scope(aml)), None, PageRequest()).items))
 
     decorated()
     assert seen == [backend, 1]

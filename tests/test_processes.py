@@ -34,6 +34,7 @@ from amlmock.execution.processes import (
 )
 from amlmock.execution.supervisor import process_alive
 from tests.helpers import wait_for
+from amlmock.backend.values import LocalRunSpec
 
 needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 ODD_NAME = "a) b )"  # a comm with spaces and ')': the fields after it count from the last ')'
@@ -274,7 +275,7 @@ def test_a_running_process_is_alive():
 def _local_run(backend: Backend):
     workspace = backend.create_workspace("sub", "rg", "ws")
     experiment = backend.create_experiment(workspace, "exp")
-    return backend.create_local_run(workspace, experiment, "local_1", {"script": "train.py"})
+    return backend.create_local_run(workspace, experiment, "local_1", LocalRunSpec("train.py", "local", {"script": "train.py"}))
 
 
 def test_a_backend_without_a_process_check_records_no_processes():

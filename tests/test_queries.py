@@ -7,6 +7,7 @@ from azureml._restclient.models.error_response import ErrorResponseException
 from azureml.core import Run
 
 from tests.helpers import raw
+from amlmock.backend.values import RunFields
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_more_runs_than_one_page_come_back_complete(aml, aml_experiment):
     experiment = aml.backend.get_experiment(workspace, aml_experiment.name)
     for number in range(1234):
         run_id = f"seeded_{number}"
-        aml.backend.create_or_update_run(workspace, experiment, run_id, {"runId": run_id, "tags": {"batch": "yes"}})
+        aml.backend.create_or_update_run(workspace, experiment, run_id, RunFields(tags={"batch": "yes"}))
     found = ids(aml_experiment.get_runs(tags={"batch": "yes"}))
     assert len(found) == 1234
     assert len(set(found)) == 1234

@@ -41,6 +41,7 @@ from amlmock.backend.limits import MAX_FILTER_LENGTH
 from amlmock.backend.models import Run as FakeRun
 from amlmock.backend.models import is_experiment_filter_field, is_run_filter_field
 from amlmock.backend.query import MAX_NESTING, Work, parse_filter, work_budget
+from amlmock.backend.values import RunEvent, RunFields
 from tests.helpers import raw
 
 Mapping = dict[str, Optional[str]]
@@ -447,12 +448,10 @@ def seed_run(
     parent: Optional[str] = None,
     tags: Optional[Mapping] = None,
 ) -> str:
-    """A started run created directly in the backend (the R1 body the SDK would send)."""
-    body: dict[str, Any] = {"runId": run_id, "status": "NotStarted", "tags": tags or {}}
-    if parent:
-        body["parentRunId"] = parent
-    run = aml.backend.create_or_update_run(workspace, experiment, run_id, body)
-    aml.backend.post_event(run, EVENT_PREFIX + "Start", {"RunId": run_id})
+    """A started run created directly in the backend (what the SDK's R1 body would set)."""
+    fields = RunFields(tags=tags or {}, parent_run_id=parent)
+    run = aml.backend.create_or_update_run(workspace, experiment, run_id, fields)
+    aml.backend.post_event(run, RunEvent(EVENT_PREFIX + "Start", {"RunId": run_id}))
     return run_id
 
 

@@ -6,6 +6,8 @@ from amlmock.api.wire import run_dto
 from amlmock.backend.service import Backend
 from amlmock.persistence.sqlite import SqliteStore
 from amlmock.persistence.transactions import Transactions
+from amlmock.api import parse
+from amlmock.backend.values import PageRequest, RunEvent, RunFields
 
 
 def _build(backend: Backend, transactions: Transactions) -> None:
@@ -14,22 +16,22 @@ def _build(backend: Backend, transactions: Transactions) -> None:
     transactions.commit()
     exp = backend.create_experiment(ws, "exp")
     backend.update_experiment(exp, tags={"team": "a"}, archive=True)
-    root = backend.create_or_update_run(ws, exp, "root", {"tags": {"t": "1", "\ud800": None}, "properties": {"p": "x"}})
+    root = backend.create_or_update_run(ws, exp, "root", RunFields(tags={"t": "1", "\ud800": None}, properties={"p": "x"}))
     transactions.commit()  # several commits: the file is written incrementally
-    backend.create_or_update_run(ws, exp, "child", {"parentRunId": "root", "displayName": "kid", "runTypeV2": {"traits": ["a"]}})
-    backend.post_event(root, "Microsoft.MachineLearning.Run.Start", {})
-    backend.post_event(root, "Microsoft.MachineLearning.Run.Warning", {"Source": "s", "Message": "careful"})
+    backend.create_or_update_run(ws, exp, "child", RunFields(parent_run_id="root", display_name="kid", run_type_v2={"traits": ["a"]}))
+    backend.post_event(root, RunEvent("Microsoft.MachineLearning.Run.Start"))
+    backend.post_event(root, parse.run_event("Microsoft.MachineLearning.Run.Warning", {"Source": "s", "Message": "careful"}))
     backend.remove_tags(exp, root, ["t"])
     rows = [{"metricId": "id-1", "step": 2**70, "data": {"loss": 0.5}}, {"data": {"loss": float("nan")}}]
-    backend.post_metrics(root, [{"name": "loss", "columns": {"loss": "double"}, "value": rows}])
-    backend.post_metrics(root, [{"name": "table", "value": [{"data": {"a": 1, "b": "é"}}]}])
+    backend.post_metrics(root, parse.metric_batch([{"name": "loss", "columns": {"loss": "double"}, "value": rows}])[0])
+    backend.post_metrics(root, parse.metric_batch([{"name": "table", "value": [{"data": {"a": 1, "b": "é"}}]}])[0])
     transactions.commit()
     backend.write_blob(ws, "dcid.root", "outputs/a.bin", b"\x00\x01")
     backend.write_blob(ws, "dcid.root", "outputs/a.bin", b"\x02", append=True)
     backend.create_artifacts(ws, "ExperimentRun", "dcid.root", ["outputs/empty.txt"])
     backend.commit_snapshot(ws, "snap", None, {"a.py": 3})
     other_exp = backend.create_experiment(other, "exp")
-    backend.create_or_update_run(other, other_exp, "root", {})  # the same run id in another workspace
+    backend.create_or_update_run(other, other_exp, "root", RunFields())  # the same run id in another workspace
     transactions.commit()
 
 
@@ -61,7 +63,7 @@ def test_a_state_written_incrementally_reads_back_equal(tmp_path):
     expected, reopened, again = write_then_reopen(str(tmp_path / "state.sqlite"), _build, _view)
     assert _view(reopened) == expected
     ws = reopened.get_workspace("sub", "rg", "ws")
-    query = reopened.query_runs(ws, ws.experiments["exp"], 'Properties/p eq "x"')  # through the experiment's index
+    query = reopened.query_runs(ws, ws.experiments["exp"], PageRequest('Properties/p eq "x"'))  # through the experiment's index
     assert [r.run_id for r in query.items] == ["root"]  # the index is rebuilt too
     again.close()
 
@@ -90,7 +92,7 @@ def _build_newer_state(backend: Backend, transactions: Transactions) -> None:
 
     ws = backend.create_workspace("sub", "rg", "ws")
     exp = backend.create_experiment(ws, "exp")
-    run = backend.create_or_update_run(ws, exp, "run", {})
+    run = backend.create_or_update_run(ws, exp, "run", RunFields())
     backend.write_blob(ws, "snapshots", "p1/a.py", b"print(1)")
     backend.commit_snapshot(ws, "s1", None, {"a.py": 8}, ["a.py"], {"a.py": "p1/a.py"})
     backend.commit_snapshot(ws, "s2", "s1", {}, ["a.py"], {})  # a.py unchanged: from s1

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Union
+from typing import Any, Callable, Iterable, Mapping, Union
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -171,6 +171,10 @@ class Call:
     def workspace(self, subscription_id: str, resource_group: str, workspace_name: str) -> Workspace:
         """The addressed workspace, or a 404."""
         return self.backend.get_workspace(subscription_id, resource_group, workspace_name)
+
+    def path_workspace(self, names: Mapping[str, Any]) -> Workspace:
+        """The workspace the route's path names (``subscription_id``, ``resource_group``, ``workspace_name``)."""
+        return self.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
 
     def from_loopback(self) -> bool:
         """True when the request came over HTTP to this server, not through in-process interception."""

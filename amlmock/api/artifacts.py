@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from ..backend.errors import NotFoundError, NotImplementedByFake, ValidationError
 from ..backend.models import SNAPSHOT_CONTAINER, Artifact, Workspace, new_id
-from ..backend.service import normalise_artifact_path
+from ..backend.artifacts import normalise_artifact_path
 from .app import WORKSPACE_PATH, Call, Router
 from .blobnames import decode_blob_name, encode_blob_name
 from .wire import artifact_dto, content_info
@@ -26,9 +26,6 @@ CONTENT = "/content/<version>" + WORKSPACE_PATH + "/snapshots"
 BLOB = "/amlmockstorage/<workspace_id>/<container>/<path:path>"
 BYTE_RANGE = re.compile(r"bytes=(\d+)-(\d*)")  # the x-ms-range / Range of a ranged blob download
 
-
-def _workspace(call: Call, names: dict[str, str]) -> Workspace:
-    return call.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
 
 
 def blob_url(call: Call, workspace: Workspace, container: str, path: str) -> str:
@@ -45,7 +42,7 @@ def _info(call: Call, workspace: Workspace, artifact: Artifact) -> dict[str, Any
 @router.route(ARTIFACTS + "/batch/metadata/<origin>/<container>", "POST")
 def create_artifacts(call: Call, **names: str) -> dict[str, Any]:
     """F2: register paths and hand out upload URLs."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     paths = call.json_object().get("paths")
     if not isinstance(paths, list) or not all(isinstance(p, dict) and isinstance(p.get("path"), str) for p in paths):
         raise ValidationError("paths must be a list of {path} objects", target="paths")
@@ -61,7 +58,7 @@ def create_artifacts(call: Call, **names: str) -> dict[str, Any]:
 @router.route(ARTIFACTS + "/<origin>/<container>", "GET")
 def list_artifacts(call: Call, **names: str) -> dict[str, Any]:
     """F4: ``get_file_names``."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     artifacts = call.backend.list_artifacts(workspace, names["container"])
     return {"value": [artifact_dto(a) for a in artifacts], "continuationToken": None}
 
@@ -71,7 +68,7 @@ def list_artifacts(call: Call, **names: str) -> dict[str, Any]:
 def list_content_info(call: Call, **names: str) -> dict[str, Any]:
     """F1: content URLs of the artifacts under a prefix (log files in ``get_details``; all of them
     for ``download_files()`` without a prefix)."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     artifacts = call.backend.list_artifacts(workspace, names["container"], names.get("path", ""))
     return {"value": [_info(call, workspace, a) for a in artifacts], "continuationToken": None}
 
@@ -80,7 +77,7 @@ def list_content_info(call: Call, **names: str) -> dict[str, Any]:
 @router.route(ARTIFACTS + "/write/<origin>/<container>/<path:path>", "GET")
 def get_content_info(call: Call, **names: str) -> dict[str, Any]:
     """F3/F5: the content URL of one artifact."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     artifact = call.backend.get_artifact(workspace, names["container"], names["path"])
     return _info(call, workspace, artifact)
 
@@ -89,14 +86,14 @@ def get_content_info(call: Call, **names: str) -> dict[str, Any]:
 @router.route(CONTENT + "/latest/metadata", "GET")
 def latest_snapshot(call: Call, **names: str) -> dict[str, Any]:
     """C1: the previous snapshot, or none."""
-    snapshot = call.backend.latest_snapshot(_workspace(call, names))
+    snapshot = call.backend.latest_snapshot(call.path_workspace(names))
     return {"id": snapshot.snapshot_id if snapshot else None, "root": {}}
 
 
 @router.route(CONTENT + "/getblob", "POST")
 def snapshot_upload_urls(call: Call, **names: str) -> dict[str, Any]:
     """C2: one upload URL per file of the snapshot; none for callers on loopback (their SDK cannot upload there)."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     files = call.json_object().get("FileNames")
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
         raise ValidationError("FileNames must be a list of paths", target="FileNames")
@@ -116,7 +113,7 @@ def snapshot_upload_urls(call: Call, **names: str) -> dict[str, Any]:
 @router.route(CONTENT + "/<snapshot_id>", "POST")
 def commit_snapshot(call: Call, **names: str) -> dict[str, Any]:
     """C3: record the snapshot, its whole file tree and the blobs its new or changed files went to."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     body = call.json_object()
     revisions = body.get("FileRevisionList") or {}
     if not isinstance(revisions, dict):
@@ -161,7 +158,7 @@ def _snapshot_blob(url: Any) -> str | None:
 @router.route(CONTENT + "/<snapshot_id>/zip", "POST")
 def snapshot_zip(call: Call, **names: str) -> dict[str, Any]:
     """C4: ``restore_snapshot``: the snapshot's files as one zip, and a download URL for it."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     contents = call.backend.snapshot_contents(workspace, names["snapshot_id"])
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -12,6 +12,7 @@ from ..backend.errors import ValidationError
 from ..execution.environment import run_environment
 from ..execution.invocation import driver_config, invocation_zip
 from ..tokens import run_token
+from . import parse
 from .app import WORKSPACE_PATH, Call, Router
 
 router = Router()
@@ -50,7 +51,7 @@ def _check_configuration(configuration: dict[str, Any]) -> None:
 @router.route("/execution/v1.0" + WORKSPACE_PATH + "/experiments/<experiment_name>/localrun", "POST")
 def start_local_run(call: Call, **names: str) -> Response:
     """Create the run (Starting) and answer with the invocation zip that runs its script."""
-    workspace = call.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
+    workspace = call.path_workspace(names)
     run_id = call.request.args.get("runId")
     if not run_id:
         raise ValidationError("The runId query parameter is required", target="runId")
@@ -58,7 +59,7 @@ def start_local_run(call: Call, **names: str) -> Response:
     configuration = _definition(call)["Configuration"]
     _check_configuration(configuration)
     service_url = call.loopback_base()
-    run = call.backend.submit_local_run(workspace, names["experiment_name"], run_id, configuration)
+    run = call.backend.submit_local_run(workspace, names["experiment_name"], run_id, parse.local_run_spec(configuration))
     config = driver_config(
         service_url=service_url,
         workspace_path=workspace.arm_id,
@@ -76,7 +77,7 @@ def start_local_run(call: Call, **names: str) -> Response:
 def register_processes(call: Call, **names: str) -> dict[str, Any]:
     """A local run's driver reports its process ids, so the fake can stop them when it stops (the backend takes
     only what its process check accepts: ``Backend.record_processes``)."""
-    workspace = call.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
+    workspace = call.path_workspace(names)
     run = call.backend.get_run(workspace, names["run_id"])
     body = call.json_object()
     call.backend.record_processes(run, {"driver": body.get("driverPid"), "script": body.get("scriptPid")})

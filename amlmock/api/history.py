@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from operator import itemgetter
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from ..backend.errors import ServiceError, ValidationError
 from ..backend.models import Experiment, Run, Workspace
-from ..backend.service import Page
+from ..backend.paging import Page
+from ..backend.values import PageRequest, RunFields
 from ..tokens import run_token
+from . import parse
 from .app import WORKSPACE_PATH, Call, Router
 from .artifacts import blob_url
 from .wire import error_body, experiment_dto, run_details_dto, run_dto, timestamp
@@ -23,13 +26,10 @@ BY_ID = RH + "/experimentids/<experiment_id>"
 LOG_PREFIX = "azureml-logs/"
 
 
-def _workspace(call: Call, names: dict[str, str]) -> Workspace:
-    return call.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
-
 
 def _experiment(call: Call, names: dict[str, str]) -> tuple[Workspace, Experiment]:
     """The workspace and the experiment named in the path, by name or by id."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     if "experiment_id" in names:
         return workspace, call.backend.get_experiment_by_id(workspace, names["experiment_id"])
     return workspace, call.backend.get_experiment(workspace, names["experiment_name"])
@@ -44,23 +44,6 @@ def _page(page: Page, to_dto: Any) -> dict[str, Any]:
     return {"value": [to_dto(item) for item in page.items], "continuationToken": page.continuation_token}
 
 
-def _top(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValidationError(f"top must be an integer, not {value!r}", target="top") from None
-
-
-def _text(body: dict[str, Any], key: str) -> str | None:
-    """An optional string field of a query body (filter, orderBy, viewType, continuationToken)."""
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ValidationError(f"{key} must be a string, not {type(value).__name__}", target=key)
-    return value
-
-
 # --------------------------------------------------------------------------- experiments
 @router.route(BY_NAME, "GET")
 def get_experiment(call: Call, **names: str) -> dict[str, Any]:
@@ -71,7 +54,7 @@ def get_experiment(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_NAME, "POST")
 def create_experiment(call: Call, **names: str) -> dict[str, Any]:
     """E2."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     return experiment_dto(call.backend.create_experiment(workspace, names["experiment_name"]))
 
 
@@ -89,21 +72,16 @@ def update_experiment(call: Call, **names: str) -> dict[str, Any]:
     archive = body.get("archive")
     if archive is not None and not isinstance(archive, bool):
         raise ValidationError("archive must be true or false", target="archive")
-    return experiment_dto(call.backend.update_experiment(experiment, body.get("tags"), archive))
+    return experiment_dto(call.backend.update_experiment(experiment, parse.string_map(body, "tags"), archive))
 
 
 @router.route(RH + "/experiments:query", "POST")
 def query_experiments(call: Call, **names: str) -> dict[str, Any]:
     """E5: ``Experiment.list`` and ``ws.experiments``."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     body = call.json_object()
-    page = call.backend.query_experiments(
-        workspace,
-        _text(body, "viewType") or "ActiveOnly",
-        _text(body, "filter"),
-        _text(body, "continuationToken"),
-        _top(body.get("top")),
-    )
+    view_type = parse.text(body, "viewType") or "ActiveOnly"
+    page = call.backend.query_experiments(workspace, view_type, parse.page_request(body))
     return _page(page, experiment_dto)
 
 
@@ -113,7 +91,8 @@ def query_experiments(call: Call, **names: str) -> dict[str, Any]:
 def create_or_update_run(call: Call, **names: str) -> dict[str, Any]:
     """R1/R2: create a run, or merge tags and add properties."""
     workspace, experiment = _experiment(call, names)
-    run = call.backend.create_or_update_run(workspace, experiment, names["run_id"], call.json_object())
+    fields = parse.run_fields(call.json_object(), names["run_id"])
+    run = call.backend.create_or_update_run(workspace, experiment, names["run_id"], fields)
     return run_dto(run)
 
 
@@ -127,7 +106,7 @@ def get_run(call: Call, **names: str) -> dict[str, Any]:
 @router.route(RH + "/runs/<run_id>", "GET")
 def get_run_in_workspace(call: Call, **names: str) -> dict[str, Any]:
     """R4: ``Run.get(ws, id)`` without an experiment."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     return run_dto(call.backend.get_run(workspace, names["run_id"]))
 
 
@@ -148,10 +127,7 @@ def delete_tags(call: Call, **names: str) -> dict[str, Any]:
     """R9: the body is a JSON array of tag names."""
     workspace, experiment = _experiment(call, names)
     run = call.backend.get_run(workspace, names["run_id"], experiment)
-    keys = call.json(default=[])
-    if not isinstance(keys, list):
-        raise ValidationError("The body must be a JSON array of tag names", target="body")
-    return run_dto(call.backend.remove_tags(experiment, run, keys))
+    return run_dto(call.backend.remove_tags(experiment, run, parse.tag_names(call.json(default=[]))))
 
 
 @router.route(BY_NAME + "/runs/<run_id>/events", "POST")
@@ -160,7 +136,7 @@ def post_event(call: Call, **names: str) -> dict[str, Any]:
     """R10: status events drive the state machine."""
     _, run = _run(call, names)
     body = call.json_object()
-    call.backend.post_event(run, body.get("name"), body.get("data"))
+    call.backend.post_event(run, parse.run_event(body.get("name"), body.get("data")))
     return {}
 
 
@@ -172,20 +148,9 @@ def post_events(call: Call, **names: str) -> dict[str, Any]:
     events = call.json_object().get("events") or []
     if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
         raise ValidationError("events must be a list of event objects", target="events")
-    errors = []
-    for event in events:
-        try:
-            data = event.get("data") or {}
-            if not isinstance(data, dict):
-                raise ValidationError("The event's data must be an object", target="data")
-            run_id = data.get("RunId") or data.get("runId")
-            if not isinstance(run_id, str):
-                raise ValidationError("The event's data.RunId must name a run", target="RunId")
-            run = call.backend.get_run(workspace, run_id, experiment)
-            call.backend.post_event(run, event.get("name"), data)
-        except ServiceError as error:
-            errors.append({"key": event, "value": error_body(error)})
-    return {"errors": errors}
+    batch, errors = parse.each(events, parse.batched_event)
+    errors += call.backend.post_events(workspace, experiment, [(position, *event) for position, event in batch])
+    return {"errors": [{"key": events[position], "value": error_body(error)} for position, error in sorted(errors, key=itemgetter(0))]}
 
 
 @router.route(BY_NAME + "/batch/runs", "PATCH")
@@ -196,10 +161,18 @@ def create_runs(call: Call, **names: str) -> dict[str, Any]:
     bodies = call.json_object().get("runs")
     if not isinstance(bodies, list) or not all(isinstance(b, dict) for b in bodies):
         raise ValidationError("runs must be a list of run objects", target="runs")
-    runs, errors = call.backend.create_runs(workspace, experiment, bodies)
+    batch: list[tuple[str, RunFields]] = []
+    refused: dict[str, ServiceError] = {}
+    for body in bodies:
+        run_id = str(body.get("runId") or "")
+        try:
+            batch.append((run_id, parse.run_fields(body, run_id)))
+        except ServiceError as error:
+            refused[run_id] = error
+    runs, errors = call.backend.create_runs(workspace, experiment, batch)
     return {
         "runs": {run_id: run_dto(run) for run_id, run in runs.items()},
-        "errors": {run_id: error_body(error) for run_id, error in errors.items()},
+        "errors": {run_id: error_body(error) for run_id, error in {**refused, **errors}.items()},
     }
 
 
@@ -209,14 +182,7 @@ def query_runs(call: Call, **names: str) -> dict[str, Any]:
     """R7: OData filter, orderby, top and continuation token."""
     workspace, experiment = _experiment(call, names)
     body = call.json_object()
-    page = call.backend.query_runs(
-        workspace,
-        experiment,
-        _text(body, "filter"),
-        _text(body, "orderBy") or _text(body, "orderby"),
-        _top(body.get("top")),
-        _text(body, "continuationToken"),
-    )
+    page = call.backend.query_runs(workspace, experiment, parse.page_request(body))
     return _page(page, run_dto)
 
 
@@ -228,9 +194,8 @@ def list_children(call: Call, **names: str) -> dict[str, Any]:
     args = call.request.args
     if args.get("$filter"):
         raise ValidationError("amlmock does not filter children on this route; use runs:query", target="$filter")
-    page = call.backend.list_children(
-        workspace, run, args.get("$orderby"), _top(args.get("$top")), args.get("$continuationToken")
-    )
+    request = PageRequest(None, args.get("$orderby"), parse.top(args.get("$top")), args.get("$continuationToken"))
+    page = call.backend.list_children(workspace, run, request)
     return _page(page, run_dto)
 
 

@@ -6,37 +6,26 @@ from typing import Any
 
 from ..backend.errors import ValidationError
 from ..backend.models import Run
+from . import parse
 from .app import WORKSPACE_PATH, Call, JsonReply, Router, json_response
 from .wire import error_body, metric_dto
 
 router = Router()
 
 RUN = "/metric/v2.0" + WORKSPACE_PATH + "/runs/<run_id>"
-VALUES_PER_PAGE = 1000
 
 
 def _run(call: Call, names: dict[str, str]) -> Run:
-    workspace = call.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
+    workspace = call.path_workspace(names)
     return call.backend.get_run(workspace, names["run_id"])
-
-
-def _offset(token: Any) -> int:
-    if token in (None, ""):
-        return 0
-    try:
-        offset = int(token)
-    except (TypeError, ValueError, OverflowError):
-        raise ValidationError(f"The continuation token {token!r} is invalid", target="continuationToken") from None
-    if offset < 0:
-        raise ValidationError(f"The continuation token {token!r} is invalid", target="continuationToken")
-    return offset
 
 
 @router.route(RUN + "/batch", "POST")
 def post_metrics(call: Call, **names: str) -> JsonReply:
     """M1: 200 when all were stored, 207 with one error per refused metric otherwise."""
     run = _run(call, names)
-    errors = call.backend.post_metrics(run, call.json_object().get("values"))
+    batch, refused = parse.metric_batch(call.json_object().get("values"))
+    errors = sorted(refused + call.backend.post_metrics(run, batch), key=lambda e: e.position)
     if not errors:
         return json_response({})
     body = {
@@ -52,7 +41,7 @@ def list_metrics(call: Call, **names: str) -> dict[str, Any]:
     return {
         "value": [
             {"metricKey": {"namespace": None, "name": series.name}, "columns": dict(series.columns)}
-            for series in run.metrics.values()
+            for series in call.backend.list_metrics(run)
         ],
         "continuationToken": None,
     }
@@ -63,8 +52,8 @@ def get_metric(call: Call, **names: str) -> dict[str, Any]:
     """M3: one metric's values, in logging order, one page at a time."""
     run = _run(call, names)
     body = call.json_object()
-    series = call.backend.get_metric(run, body.get("metricName"))
-    start = _offset(body.get("continuationToken"))
-    end = start + VALUES_PER_PAGE
-    token = str(end) if end < len(series) else None
-    return metric_dto(series, series.read(start, end), token)
+    name = body.get("metricName")
+    if not isinstance(name, str):
+        raise ValidationError(f"metricName must be a string, not {type(name).__name__}", target="metricName")
+    page = call.backend.metric_page(run, name, parse.text(body, "continuationToken"))
+    return metric_dto(page.series, page.values, page.continuation_token)

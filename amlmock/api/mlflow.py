@@ -6,16 +6,16 @@ Requests become domain values (``backend.tracking``), answers MLflow's JSON, err
 
 from __future__ import annotations
 
-import base64
 import functools
-import json
 import logging
 from typing import Any, Callable
 
+from ..backend import paging
 from ..backend.errors import ConflictError, NotFoundError, NotImplementedByFake, ServiceError, ValidationError
 from ..backend.models import Experiment, Run, Workspace, new_id
 from ..backend.run_filter import parse_filter, parse_order_by
 from ..backend.tracking import MetricPoint, RunSearch, TrackingBatch
+from ..backend.values import PageRequest
 from .app import WORKSPACE_PATH, Call, JsonReply, Router, json_response
 from .mlflow_wire import experiment_json, metric_json, run_info_json, run_json
 
@@ -49,7 +49,7 @@ def endpoint(path: str, method: str) -> Callable[[Callable[..., Any]], Callable[
         @functools.wraps(handler)
         def wrapper(call: Call, **names: str) -> Any:
             try:
-                workspace = call.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
+                workspace = call.path_workspace(names)
                 return handler(_Request(call, workspace))
             except ServiceError as error:
                 return mlflow_error(error)
@@ -172,7 +172,7 @@ def create_experiment(req: _Request) -> dict[str, Any]:
 def search_experiments(req: _Request) -> dict[str, Any]:
     if req.fields.get("filter"):
         raise NotImplementedByFake("amlmock does not implement filters of experiment searches", target="filter")
-    page = req.backend.query_experiments(req.workspace, "All", None, None, None)
+    page = req.backend.query_experiments(req.workspace, "All", PageRequest())
     return {"experiments": [experiment_json(e) for e in page.items]}
 
 
@@ -311,16 +311,12 @@ def not_implemented(call: Call, **names: str) -> JsonReply:
 
 
 def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+    return paging.encode_offset(offset)
 
 
 def _offset(token: str | None) -> int:
-    if not token:
-        return 0
+    """A page token's offset, refused in MLflow's words."""
     try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-    except (ValueError, TypeError, KeyError):
+        return paging.decode_offset(token)
+    except paging.InvalidTokenError:
         raise ValidationError(f"Invalid page token {token!r}", target="page_token") from None
-    if not isinstance(offset, int) or offset < 0:
-        raise ValidationError(f"Invalid page token {token!r}", target="page_token")
-    return offset

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Response
 
 from ..backend.errors import NotImplementedByFake, ServiceError, ValidationError
-from ..backend.models import DEFAULT_USER, Workspace
+from ..backend.models import DEFAULT_USER
 from ..backend.registry import MAX_PAGE_SIZE, ArtifactRef, Asset, LabelFilter, ModelChange, ModelQuery, NewModel, RegisteredModel
 from .app import WORKSPACE_PATH, Call, Router
 from .wire import timestamp
@@ -41,9 +41,6 @@ def error_document(error: ServiceError) -> dict[str, Any]:
 
 router = Router(error_prefix=MMS_PREFIX, error_shape=error_document)
 
-
-def _workspace(call: Call, names: dict[str, str]) -> Workspace:
-    return call.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
 
 
 # ------------------------------------------------------------------------------ documents
@@ -118,7 +115,7 @@ def _text(body: dict[str, Any], key: str) -> str | None:
 @router.route(MMS + "/assets", "POST")
 def create_asset(call: Call, **names: str) -> dict[str, Any]:
     """The files a model is registered from: artifact prefixes of a run, or of a local upload."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     body = call.json_object()
     if body.get("kvTags") or body.get("properties"):
         raise NotImplementedByFake("amlmock does not implement asset tags or properties", target="kvTags")
@@ -133,7 +130,7 @@ def create_asset(call: Call, **names: str) -> dict[str, Any]:
 @router.route(MMS + "/assets/<asset_id>", "GET")
 def get_asset(call: Call, asset_id: str, **names: str) -> dict[str, Any]:
     """One asset (``model.download()`` reads its artifact prefixes)."""
-    return asset_dto(call.backend.registry.get_asset(_workspace(call, names), asset_id))
+    return asset_dto(call.backend.registry.get_asset(call.path_workspace(names), asset_id))
 
 
 # ---------------------------------------------------------------------------------- models
@@ -164,7 +161,7 @@ def _new_model(body: dict[str, Any]) -> NewModel:
 @router.route(MMS + "/models", "POST")
 def register_model(call: Call, **names: str) -> dict[str, Any]:
     """``Model.register`` and ``run.register_model``: the next version of the name."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     return model_dto(call.backend.registry.register(workspace, _new_model(call.json_object())))
 
 
@@ -212,7 +209,7 @@ def _integer(args: Any, key: str, default: int) -> int:
 @router.route(MMS + "/models", "GET")
 def list_models(call: Call, **names: str) -> dict[str, Any]:
     """``Model.list`` and ``Model(ws, name)``: newest first unless ``orderBy`` says otherwise; ``nextLink`` pages on."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     page = call.backend.registry.query(workspace, _model_query(call.request.args))
     next_link = None
     if page.next_offset is not None:
@@ -224,7 +221,7 @@ def list_models(call: Call, **names: str) -> dict[str, Any]:
 @router.route(MMS + "/models/<model_id>", "GET")
 def get_model(call: Call, model_id: str, **names: str) -> dict[str, Any]:
     """``Model(ws, id=...)`` and ``Model(ws, name, version=...)``: ``<name>:<version>``."""
-    return model_dto(call.backend.registry.get_model(_workspace(call, names), model_id))
+    return model_dto(call.backend.registry.get_model(call.path_workspace(names), model_id))
 
 
 def _change(operations: Any) -> ModelChange:
@@ -251,12 +248,12 @@ def _change(operations: Any) -> ModelChange:
 @router.route(MMS + "/models/<model_id>", "PATCH")
 def update_model(call: Call, model_id: str, **names: str) -> dict[str, Any]:
     """Tags replaced, description replaced, properties added."""
-    workspace = _workspace(call, names)
+    workspace = call.path_workspace(names)
     return model_dto(call.backend.registry.update(workspace, model_id, _change(call.json(default=[]))))
 
 
 @router.route(MMS + "/models/<model_id>", "DELETE")
 def delete_model(call: Call, model_id: str, **names: str) -> Response:
     """``model.delete()``."""
-    call.backend.registry.delete(_workspace(call, names), model_id)
+    call.backend.registry.delete(call.path_workspace(names), model_id)
     return Response(b"", status=200)

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import math
 import sys
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Sequence
 
 from . import limits
-from .changes import ChangeLog, MetricRow
+from .changes import MetricRow
 from .errors import ImmutablePropertyError, NotFoundError, ValidationError
 from .lifecycle import EVENT_PREFIX, is_terminal
 from .locking import locked
 from .models import Experiment, MetricSeries, Run, Workspace, new_id
 from .run_filter import Clause, OrderKey, matches
+from .runs import RunOperations
+from .values import RunEvent
 
 # MLflow's own limits (mlflow.utils.validation, mlflow-skinny 3.15).
 MAX_ENTITY_KEY_LENGTH = 250
@@ -219,21 +220,8 @@ def _check_batch(run: Run, batch: TrackingBatch) -> None:
         _check_value("Tag", _check_key("Tag", key), value, MAX_TAG_VALUE_LENGTH)
 
 
-class TrackingMixin:
+class TrackingMixin(RunOperations):
     """The ``Backend`` methods MLflow's API maps onto (every one under the backend's lock)."""
-
-    lock: threading.RLock
-    workspaces: dict[tuple[str, str, str], Workspace]
-    _changes: ChangeLog
-
-    if TYPE_CHECKING:  # provided by ``Backend``
-
-        def _add_run(self, workspace: Workspace, experiment: Experiment, run_id: str, parent: Run | None,
-                     fields: Mapping[str, Any], tags: dict[str, Any]) -> Run: ...
-
-        def get_run(self, workspace: Workspace, run_id: str, experiment: Experiment | None = None) -> Run: ...
-
-        def post_event(self, run: Run, name: str, data: Mapping[str, Any] | None) -> Any: ...
 
     @locked
     def create_tracking_run(self, workspace: Workspace, experiment: Experiment, name: str | None,
@@ -250,7 +238,7 @@ class TrackingMixin:
         display = name or tag_map.get("mlflow.runName") or run_id
         fields = {"name": display, "display_name": display, "run_type": "mlflow", "target": "local"}
         run = self._add_run(workspace, experiment, run_id, parent, fields, {sys.intern(k): v for k, v in tag_map.items()})
-        self.post_event(run, EVENT_PREFIX + "Start", {})
+        self.post_event(run, RunEvent(EVENT_PREFIX + "Start"))
         return run
 
     @locked
@@ -295,7 +283,7 @@ class TrackingMixin:
             run.display_name = name
             self._changes.run(run)
         if status in STATUS_EVENTS and mlflow_status(run) != status and not is_terminal(run.status):
-            self.post_event(run, EVENT_PREFIX + STATUS_EVENTS[status], {})
+            self.post_event(run, RunEvent(EVENT_PREFIX + STATUS_EVENTS[status]))
         return run
 
     @locked

@@ -8,6 +8,7 @@ import time
 
 from ..backend.lifecycle import EVENT_PREFIX, is_terminal
 from ..backend.service import Backend
+from ..backend.values import RunEvent
 from .processes import has_proc, read_stat
 
 GRACE_SECONDS = 3.0
@@ -74,7 +75,7 @@ def stop_local_runs(backend: Backend) -> list[str]:
         active = [run for run in backend.runs_with_processes() if any(map(process_alive, run.processes.values()))]
         for run in active:
             if not is_terminal(run.status):
-                backend.post_event(run, EVENT_PREFIX + "Canceled", {"RunId": run.run_id, "Reason": "amlmock stopped"})
+                backend.post_event(run, RunEvent(EVENT_PREFIX + "Canceled", {"RunId": run.run_id, "Reason": "amlmock stopped"}))
     scripts = [run.processes["script"] for run in active if "script" in run.processes]
     drivers = [run.processes["driver"] for run in active if "driver" in run.processes]
     for pid in scripts:

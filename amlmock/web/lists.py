@@ -9,6 +9,7 @@ from ..backend.errors import ServiceError
 from ..backend.lifecycle import ALL_STATES
 from ..backend.models import Run, Workspace
 from ..backend.service import Backend
+from ..backend.values import PageRequest
 from .layout import labels, link, page, run_title, status, table, when
 from .links import Links
 
@@ -62,7 +63,7 @@ def runs_page(
     experiment = backend.get_experiment(workspace, name)
     crumbs = [("Workspaces", links.home()), (workspace.name, links.workspace(workspace)), (name, None)]
     try:
-        found = backend.query_runs(workspace, experiment, run_filter(form), RUN_ORDER, per_page, form.get("page") or None)
+        found = backend.query_runs(workspace, experiment, PageRequest(run_filter(form), RUN_ORDER, per_page, form.get("page") or None))
     except ServiceError as error:
         return page(name, crumbs, _filter_form(form) + f'<p class="error">{escape(error.message)}</p>')
     rows = [_run_row(links, workspace, run) for run in found.items]

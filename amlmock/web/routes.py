@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import mimetypes
 from html import escape
-from typing import Any, Callable
+from typing import Callable
 
 from werkzeug.wrappers import Response
 
 from ..api.app import Call, Router
 from ..backend.errors import ServiceError
-from ..backend.models import Workspace
 from .access import COOKIE, allowed, given_token
 from .layout import page
 from .links import PREFIX, ServerLinks
@@ -51,9 +50,6 @@ def _guarded(render: Callable[..., Response | str]) -> Callable[..., Response]:
     return handler
 
 
-def _workspace(call: Call, values: dict[str, Any]) -> Workspace:
-    return call.workspace(values["subscription_id"], values["resource_group"], values["workspace_name"])
-
 
 def home(call: Call) -> str:
     """The workspaces."""
@@ -62,23 +58,23 @@ def home(call: Call) -> str:
 
 def experiments(call: Call, **values: str) -> str:
     """A workspace's experiments."""
-    return workspace_page(call.backend, LINKS, _workspace(call, values))
+    return workspace_page(call.backend, LINKS, call.path_workspace(values))
 
 
 def runs(call: Call, experiment_name: str, **values: str) -> str:
     """An experiment's runs, filtered and paged."""
     form = {key: call.request.args.get(key, "") for key in (*FILTER_FIELDS, "page")}
-    return runs_page(call.backend, LINKS, _workspace(call, values), experiment_name, form)
+    return runs_page(call.backend, LINKS, call.path_workspace(values), experiment_name, form)
 
 
 def run(call: Call, run_id: str, **values: str) -> str:
     """A run's page."""
-    return run_page(call.backend, LINKS, _workspace(call, values), run_id)
+    return run_page(call.backend, LINKS, call.path_workspace(values), run_id)
 
 
 def file(call: Call, run_id: str, path: str, **values: str) -> Response:
     """One of the run's files, as a download (images inline, for the metrics section)."""
-    workspace = _workspace(call, values)
+    workspace = call.path_workspace(values)
     found = call.backend.get_run(workspace, run_id)
     artifact = call.backend.get_artifact(workspace, found.data_container_id, path)
     kind = mimetypes.guess_type(path)[0] or "application/octet-stream"

@@ -8,6 +8,7 @@ from ..backend.errors import NotFoundError
 from ..backend.lifecycle import TERMINAL_STATES
 from ..backend.models import Run, Workspace
 from ..backend.service import Backend
+from ..backend.values import PageRequest
 from .layout import labels, link, page, run_title, status, table, when
 from .links import Links
 from .metrics import metrics_section
@@ -72,7 +73,7 @@ def _children(backend: Backend, links: Links, workspace: Workspace, run: Run) ->
     """The run's descendants as nested lists (empty when it has none)."""
     items, token = [], None
     while True:
-        found = backend.list_children(workspace, run, "CreatedUtc asc", CHILD_PAGE, token)
+        found = backend.list_children(workspace, run, PageRequest(None, "CreatedUtc asc", CHILD_PAGE, token))
         for child in found.items:
             entry = link(run_title(child), links.run(workspace, child.run_id), "child")
             items.append(f"<li>{entry} {status(child.status)}{_children(backend, links, workspace, child)}</li>")

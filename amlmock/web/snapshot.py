@@ -8,7 +8,9 @@ from typing import Iterator, Mapping
 from urllib.parse import quote
 
 from ..backend.models import Experiment, Run, Workspace
-from ..backend.service import MAX_PAGE_SIZE, Backend
+from ..backend.paging import MAX_PAGE_SIZE
+from ..backend.service import Backend
+from ..backend.values import PageRequest
 from .lists import home_page, runs_page, workspace_page
 from .runpage import run_page
 
@@ -61,7 +63,7 @@ def write_snapshot(backend: Backend, folder: Path) -> Path:
 def _all_runs(backend: Backend, workspace: Workspace, experiment: Experiment) -> Iterator[Run]:
     token = None
     while True:
-        found = backend.query_runs(workspace, experiment, None, None, MAX_PAGE_SIZE, token)
+        found = backend.query_runs(workspace, experiment, PageRequest(top=MAX_PAGE_SIZE, token=token))
         yield from found.items
         token = found.continuation_token
         if token is None:
