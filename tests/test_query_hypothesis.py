@@ -432,8 +432,8 @@ def spy_on_queries(aml: AmlMock) -> Iterator[list[Optional[str]]]:
     original = aml.backend.query_runs
 
     def spying(*args: Any, **kwargs: Any) -> Any:
-        token = kwargs.get("token", args[5] if len(args) > 5 else None)
-        tokens.append("token" if token else None)
+        request = kwargs.get("request", args[2] if len(args) > 2 else None)
+        tokens.append("token" if request.token else None)
         return original(*args, **kwargs)
 
     with mock.patch.object(aml.backend, "query_runs", spying):

@@ -39,7 +39,7 @@ def top(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError, OverflowError):
-        raise ValidationError(f"top must be an integer, not {value!r}", target="top") from None
+        raise ValidationError(messages.invalid_top(value), target="top") from None
 
 
 def page_request(body: Mapping[str, Any]) -> PageRequest:

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from . import limits, messages
 from .errors import ConflictError, NotFoundError, ServiceError, ValidationError
 from .labels import check_properties_added
-from .lifecycle import apply_status_event, event_kind
+from .lifecycle import apply_status_event, event_kind, is_terminal
 from .locking import locked
 from .models import DEFAULT_USER, Experiment, Run, StatusEvent, Workspace, is_run_filter_field, utcnow
 from .paging import Page, SortKey, keyset_page, page_size
@@ -21,7 +21,6 @@ from .workspaces import checked_filter
 RUN_ORDER_FIELDS = ("StartTimeUtc", "CreatedUtc", "EndTimeUtc", "RunNumber")
 DEFAULT_RUN_ORDER = OrderBy("StartTimeUtc", descending=True)
 MAX_DATA_CONTAINER_ID_LENGTH = 261
-TERMINAL_STATUSES = ("Completed", "Failed", "Canceled")
 
 # The longest text each run field may hold (resource-limits-capacity; see docs/lifecycle.md).
 TEXT_LIMITS = {
@@ -160,7 +159,7 @@ class RunOperations(BackendState):
             run.status = transition.status
             if transition.status == "Running" and run.start_time_utc is None:
                 run.start_time_utc = received.received_utc
-            if transition.status in TERMINAL_STATUSES:
+            if is_terminal(transition.status):
                 run.end_time_utc = received.received_utc
         run.record_event(received)
         self._changes.run(run)
