@@ -27,7 +27,7 @@ from ..backend.errors import (
     ServiceError,
     ValidationError,
 )
-from ..backend.models import Workspace
+from ..backend.models import Experiment, Run, Workspace
 from ..backend.service import Backend
 from .access import Access
 from .faults import ConnectionDropped, FaultInjector
@@ -175,6 +175,21 @@ class Call:
     def path_workspace(self, names: Mapping[str, Any]) -> Workspace:
         """The workspace the route's path names (``subscription_id``, ``resource_group``, ``workspace_name``)."""
         return self.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
+
+    def path_experiment(self, names: Mapping[str, Any]) -> tuple[Workspace, Experiment]:
+        """The workspace and the experiment the path names, by ``experiment_id`` or ``experiment_name``."""
+        workspace = self.path_workspace(names)
+        if "experiment_id" in names:
+            return workspace, self.backend.get_experiment_by_id(workspace, names["experiment_id"])
+        return workspace, self.backend.get_experiment(workspace, names["experiment_name"])
+
+    def path_run(self, names: Mapping[str, Any]) -> tuple[Workspace, Run]:
+        """The workspace and the run the path names (within its experiment, when the path names one)."""
+        if "experiment_id" not in names and "experiment_name" not in names:
+            workspace = self.path_workspace(names)
+            return workspace, self.backend.get_run(workspace, names["run_id"])
+        workspace, experiment = self.path_experiment(names)
+        return workspace, self.backend.get_run(workspace, names["run_id"], experiment)
 
     def from_loopback(self) -> bool:
         """True when the request came over HTTP to this server, not through in-process interception."""

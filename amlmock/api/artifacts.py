@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import zipfile
@@ -17,7 +16,7 @@ from ..backend.models import SNAPSHOT_CONTAINER, Artifact, Workspace, new_id
 from ..backend.artifacts import normalise_artifact_path
 from .app import WORKSPACE_PATH, Call, Router
 from .blobnames import decode_blob_name, encode_blob_name
-from .wire import artifact_dto, content_info
+from .wire import artifact_dto, content_etag, content_info
 
 router = Router()
 
@@ -183,7 +182,7 @@ def _blob_path(call: Call, workspace_id: str, container: str, name: str) -> str 
 
 def _blob_headers(content: bytes, created: Any) -> dict[str, str]:
     return {
-        "ETag": f'"0x{hashlib.sha256(content).hexdigest()[:16].upper()}"',
+        "ETag": f'"{content_etag(content)}"',
         "Last-Modified": format_datetime(created, usegmt=True),
         "x-ms-request-id": new_id(),
         "x-ms-version": STORAGE_VERSION,

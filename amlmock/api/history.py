@@ -9,7 +9,6 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ..backend.errors import ServiceError, ValidationError
-from ..backend.models import Experiment, Run, Workspace
 from ..backend.paging import Page
 from ..backend.values import PageRequest, RunFields
 from ..tokens import run_token
@@ -26,20 +25,6 @@ BY_ID = RH + "/experimentids/<experiment_id>"
 LOG_PREFIX = "azureml-logs/"
 
 
-
-def _experiment(call: Call, names: dict[str, str]) -> tuple[Workspace, Experiment]:
-    """The workspace and the experiment named in the path, by name or by id."""
-    workspace = call.path_workspace(names)
-    if "experiment_id" in names:
-        return workspace, call.backend.get_experiment_by_id(workspace, names["experiment_id"])
-    return workspace, call.backend.get_experiment(workspace, names["experiment_name"])
-
-
-def _run(call: Call, names: dict[str, str]) -> tuple[Workspace, Run]:
-    workspace, experiment = _experiment(call, names)
-    return workspace, call.backend.get_run(workspace, names["run_id"], experiment)
-
-
 def _page(page: Page, to_dto: Any) -> dict[str, Any]:
     return {"value": [to_dto(item) for item in page.items], "continuationToken": page.continuation_token}
 
@@ -48,7 +33,7 @@ def _page(page: Page, to_dto: Any) -> dict[str, Any]:
 @router.route(BY_NAME, "GET")
 def get_experiment(call: Call, **names: str) -> dict[str, Any]:
     """E1: 404 tells the SDK to create the experiment."""
-    return experiment_dto(_experiment(call, names)[1])
+    return experiment_dto(call.path_experiment(names)[1])
 
 
 @router.route(BY_NAME, "POST")
@@ -61,13 +46,13 @@ def create_experiment(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID, "GET")
 def get_experiment_by_id(call: Call, **names: str) -> dict[str, Any]:
     """E3."""
-    return experiment_dto(_experiment(call, names)[1])
+    return experiment_dto(call.path_experiment(names)[1])
 
 
 @router.route(BY_ID, "PATCH")
 def update_experiment(call: Call, **names: str) -> dict[str, Any]:
     """E4: tags and archive."""
-    _, experiment = _experiment(call, names)
+    _, experiment = call.path_experiment(names)
     body = call.json_object()
     archive = body.get("archive")
     if archive is not None and not isinstance(archive, bool):
@@ -90,7 +75,7 @@ def query_experiments(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/runs/<run_id>", "PATCH")
 def create_or_update_run(call: Call, **names: str) -> dict[str, Any]:
     """R1/R2: create a run, or merge tags and add properties."""
-    workspace, experiment = _experiment(call, names)
+    workspace, experiment = call.path_experiment(names)
     fields = parse.run_fields(call.json_object(), names["run_id"])
     run = call.backend.create_or_update_run(workspace, experiment, names["run_id"], fields)
     return run_dto(run)
@@ -100,7 +85,7 @@ def create_or_update_run(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/runs/<run_id>", "GET")
 def get_run(call: Call, **names: str) -> dict[str, Any]:
     """R3."""
-    return run_dto(_run(call, names)[1])
+    return run_dto(call.path_run(names)[1])
 
 
 @router.route(RH + "/runs/<run_id>", "GET")
@@ -114,7 +99,7 @@ def get_run_in_workspace(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/runs/<run_id>/details", "GET")
 def get_run_details(call: Call, **names: str) -> dict[str, Any]:
     """R5: ``logFiles`` names the run's ``azureml-logs/`` files (the SDK streams the driver log)."""
-    workspace, run = _run(call, names)
+    workspace, run = call.path_run(names)
     details = run_details_dto(run)
     logs = call.backend.list_artifacts(workspace, run.data_container_id, LOG_PREFIX)
     details["logFiles"] = {a.path: blob_url(call, workspace, a.container, a.path) for a in logs}
@@ -125,7 +110,7 @@ def get_run_details(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/runs/<run_id>/tags", "DELETE")
 def delete_tags(call: Call, **names: str) -> dict[str, Any]:
     """R9: the body is a JSON array of tag names."""
-    workspace, experiment = _experiment(call, names)
+    workspace, experiment = call.path_experiment(names)
     run = call.backend.get_run(workspace, names["run_id"], experiment)
     return run_dto(call.backend.remove_tags(experiment, run, parse.tag_names(call.json(default=[]))))
 
@@ -134,7 +119,7 @@ def delete_tags(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/runs/<run_id>/events", "POST")
 def post_event(call: Call, **names: str) -> dict[str, Any]:
     """R10: status events drive the state machine."""
-    _, run = _run(call, names)
+    _, run = call.path_run(names)
     body = call.json_object()
     call.backend.post_event(run, parse.run_event(body.get("name"), body.get("data")))
     return {}
@@ -144,7 +129,7 @@ def post_event(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/batch/events", "POST")
 def post_events(call: Call, **names: str) -> dict[str, Any]:
     """R11: ``errors`` lists the events refused, one by one."""
-    workspace, experiment = _experiment(call, names)
+    workspace, experiment = call.path_experiment(names)
     events = call.json_object().get("events") or []
     if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
         raise ValidationError("events must be a list of event objects", target="events")
@@ -157,7 +142,7 @@ def post_events(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/batch/runs", "PATCH")
 def create_runs(call: Call, **names: str) -> dict[str, Any]:
     """R8: ``create_children``; both ``runs`` and ``errors`` keys are required by the SDK."""
-    workspace, experiment = _experiment(call, names)
+    workspace, experiment = call.path_experiment(names)
     bodies = call.json_object().get("runs")
     if not isinstance(bodies, list) or not all(isinstance(b, dict) for b in bodies):
         raise ValidationError("runs must be a list of run objects", target="runs")
@@ -180,7 +165,7 @@ def create_runs(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/runs:query", "POST")
 def query_runs(call: Call, **names: str) -> dict[str, Any]:
     """R7: OData filter, orderby, top and continuation token."""
-    workspace, experiment = _experiment(call, names)
+    workspace, experiment = call.path_experiment(names)
     body = call.json_object()
     page = call.backend.query_runs(workspace, experiment, parse.page_request(body))
     return _page(page, run_dto)
@@ -190,7 +175,7 @@ def query_runs(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/runs/<run_id>/children", "GET")
 def list_children(call: Call, **names: str) -> dict[str, Any]:
     """R6: direct children; the SDK filters them client-side."""
-    workspace, run = _run(call, names)
+    workspace, run = call.path_run(names)
     args = call.request.args
     if args.get("$filter"):
         raise ValidationError("amlmock does not filter children on this route; use runs:query", target="$filter")
@@ -203,7 +188,7 @@ def list_children(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/runs/<run_id>/metricsingest/wait", "GET")
 def wait_for_metrics(call: Call, **names: str) -> Response:
     """R12: metrics are stored synchronously, so ingestion is always done."""
-    _run(call, names)
+    call.path_run(names)
     return Response(json.dumps({}), status=200, content_type="application/json")
 
 
@@ -211,7 +196,7 @@ def wait_for_metrics(call: Call, **names: str) -> Response:
 @router.route(BY_ID + "/runs/<run_id>/token", "GET")
 def refresh_token(call: Call, **names: str) -> dict[str, Any]:
     """R13: a fresh run token."""
-    workspace, run = _run(call, names)
+    workspace, run = call.path_run(names)
     token, expiry = run_token(run.run_id, workspace.workspace_id, call.access.key)
     return {"token": token, "expiryTimeUtc": timestamp(expiry)}
 

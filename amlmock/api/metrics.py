@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend.errors import ValidationError
-from ..backend.models import Run
 from . import parse
 from .app import WORKSPACE_PATH, Call, JsonReply, Router, json_response
 from .wire import error_body, metric_dto
@@ -15,15 +14,10 @@ router = Router()
 RUN = "/metric/v2.0" + WORKSPACE_PATH + "/runs/<run_id>"
 
 
-def _run(call: Call, names: dict[str, str]) -> Run:
-    workspace = call.path_workspace(names)
-    return call.backend.get_run(workspace, names["run_id"])
-
-
 @router.route(RUN + "/batch", "POST")
 def post_metrics(call: Call, **names: str) -> JsonReply:
     """M1: 200 when all were stored, 207 with one error per refused metric otherwise."""
-    run = _run(call, names)
+    _, run = call.path_run(names)
     batch, refused = parse.metric_batch(call.json_object().get("values"))
     errors = sorted(refused + call.backend.post_metrics(run, batch), key=lambda e: e.position)
     if not errors:
@@ -37,7 +31,7 @@ def post_metrics(call: Call, **names: str) -> JsonReply:
 @router.route(RUN + "/list", "POST")
 def list_metrics(call: Call, **names: str) -> dict[str, Any]:
     """M2: the run's metric names, in the order they were first logged."""
-    run = _run(call, names)
+    _, run = call.path_run(names)
     return {
         "value": [
             {"metricKey": {"namespace": None, "name": series.name}, "columns": dict(series.columns)}
@@ -50,7 +44,7 @@ def list_metrics(call: Call, **names: str) -> dict[str, Any]:
 @router.route(RUN + "/full", "POST")
 def get_metric(call: Call, **names: str) -> dict[str, Any]:
     """M3: one metric's values, in logging order, one page at a time."""
-    run = _run(call, names)
+    _, run = call.path_run(names)
     body = call.json_object()
     name = body.get("metricName")
     if not isinstance(name, str):

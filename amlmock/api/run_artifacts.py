@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend.errors import ValidationError
-from ..backend.models import Run, Workspace
+from ..backend.models import Workspace
 from .app import WORKSPACE_PATH, Call, Router
 from .artifacts import blob_url
 from .wire import artifact_dto, content_info
@@ -19,15 +19,6 @@ RH = "/history/v1.0" + WORKSPACE_PATH
 BY_NAME = RH + "/experiments/<experiment_name>/runs/<run_id>/artifacts"
 BY_ID = RH + "/experimentids/<experiment_id>/runs/<run_id>/artifacts"
 ORIGIN = "ExperimentRun"
-
-
-def _run(call: Call, names: dict[str, str]) -> tuple[Workspace, Run]:
-    workspace = call.workspace(names["subscription_id"], names["resource_group"], names["workspace_name"])
-    if "experiment_id" in names:
-        experiment = call.backend.get_experiment_by_id(workspace, names["experiment_id"])
-    else:
-        experiment = call.backend.get_experiment(workspace, names["experiment_name"])
-    return workspace, call.backend.get_run(workspace, names["run_id"], experiment)
 
 
 def _path(call: Call) -> str:
@@ -45,7 +36,7 @@ def _info(call: Call, workspace: Workspace, artifact: Any) -> dict[str, Any]:
 @router.route(BY_ID + "/batch/metadata", "POST")
 def create_run_artifacts(call: Call, **names: str) -> dict[str, Any]:
     """Register paths in the run's container and hand out upload URLs."""
-    workspace, run = _run(call, names)
+    workspace, run = call.path_run(names)
     paths = call.json_object().get("paths")
     if not isinstance(paths, list) or not all(isinstance(p, dict) and isinstance(p.get("path"), str) for p in paths):
         raise ValidationError("paths must be a list of {path} objects", target="paths")
@@ -65,7 +56,7 @@ def create_run_artifacts(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/path", "GET")
 def list_run_artifacts(call: Call, **names: str) -> dict[str, Any]:
     """The run's files (under ``path`` when given), sorted by path."""
-    workspace, run = _run(call, names)
+    workspace, run = call.path_run(names)
     prefix = call.request.args.get("path") or ""
     artifacts = call.backend.list_artifacts(workspace, run.data_container_id, prefix)
     return {"value": [artifact_dto(a) for a in artifacts], "continuationToken": None}
@@ -75,7 +66,7 @@ def list_run_artifacts(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/contentinfo", "GET")
 def get_run_artifact_content_info(call: Call, **names: str) -> dict[str, Any]:
     """The download URL of one file."""
-    workspace, run = _run(call, names)
+    workspace, run = call.path_run(names)
     return _info(call, workspace, call.backend.get_artifact(workspace, run.data_container_id, _path(call)))
 
 
@@ -83,5 +74,5 @@ def get_run_artifact_content_info(call: Call, **names: str) -> dict[str, Any]:
 @router.route(BY_ID + "/metadata", "GET")
 def get_run_artifact(call: Call, **names: str) -> dict[str, Any]:
     """One file's record."""
-    workspace, run = _run(call, names)
+    workspace, run = call.path_run(names)
     return artifact_dto(call.backend.get_artifact(workspace, run.data_container_id, _path(call)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
@@ -118,6 +119,11 @@ def metric_dto(series: MetricSeries, values: list[MetricValue], continuation_tok
     }
 
 
+def content_etag(content: bytes) -> str:
+    """An ETag from the bytes themselves: the same in every process and across a ``serve --state`` restart."""
+    return f"0x{hashlib.sha256(content).hexdigest()[:16].upper()}"
+
+
 def artifact_dto(artifact: Artifact) -> dict[str, Any]:
     """ArtifactDto."""
     return {
@@ -125,7 +131,7 @@ def artifact_dto(artifact: Artifact) -> dict[str, Any]:
         "origin": artifact.origin,
         "container": artifact.container,
         "path": artifact.path,
-        "etag": str(hash((artifact.path, len(artifact.content or b"")))),
+        "etag": content_etag(artifact.content or b""),
         "createdTime": timestamp(artifact.created_utc),
     }
 
