@@ -2,45 +2,36 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
-import json
 import os
 import shutil
 import tempfile
 import threading
-import unittest
-import uuid
 from contextlib import ExitStack, contextmanager
-from typing import Any, Callable, Iterator, TypeVar, overload
+from typing import Any, Iterator, overload
 
 from azureml.core import Experiment as SdkExperiment
 from azureml.core import Run as SdkRun
 from azureml.core import Workspace as SdkWorkspace
 
 from .api import create_app
-from .api.app import regional_base
 from .api.faults import FaultInjector
-from .backend.lifecycle import EVENT_PREFIX, is_terminal
 from .backend.models import Artifact, Experiment, Run, Workspace
 from .backend.registry import RegisteredModel
 from .backend.service import Backend
-from .backend.values import RunEvent, RunFields
-from .sdk.auth import patch_auth_classes
-from .defaults import DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION, DEFAULT_WORKSPACE
-from .execution.environment import run_environment
+from .decorate import Target, decorate
+from .defaults import DEFAULT_LOCATION
 from .execution.processes import local_run_processes
-from .sdk.context import forget_context_runs
-from .sdk.mlflow import tune_mlflow
-from .sdk.tuning import environment, tune_sdk
 from .execution.supervisor import stop_local_runs
-from .sdk.workspace import RunTracker, sdk_workspace
+from .sdk.auth import patch_auth_classes
+from .sdk.context import forget_context_runs
+from .sdk.factory import WorkspaceFactory
+from .sdk.mlflow import tune_mlflow
+from .sdk.run_context import run_context
+from .sdk.tuning import tune_sdk
+from .sdk.workspace import RunTracker
 from .transports.responses_adapter import ResponsesTransport
-from .transports.server import LoopbackServer
+from .transports.server import OnDemandServer
 from .web.access import browser_url, new_token
-
-
-Target = TypeVar("Target", bound=Callable[..., Any])
 
 _active_lock = threading.Lock()
 _active: "AmlMock | None" = None
@@ -58,12 +49,12 @@ class AmlMock:
     def __init__(self, backend: Backend | None = None) -> None:
         self._given_backend = backend
         self.backend = backend or Backend(process_check=local_run_processes)
-        self.app = create_app(self.backend, loopback=self._loopback_url)
+        self.app = create_app(self.backend, loopback=lambda: self._server.url())
         self.app.browser_token = new_token()
         self.tracker = RunTracker()
+        self._factory = WorkspaceFactory(self.backend)
+        self._server = OnDemandServer(self.app)
         self._stack: ExitStack | None = None
-        self._server: LoopbackServer | None = None
-        self._server_lock = threading.Lock()
 
     # ------------------------------------------------------------------ activation
     @property
@@ -80,29 +71,54 @@ class AmlMock:
             _active = self
         stack = ExitStack()
         try:
-            home = tempfile.mkdtemp(prefix="amlmock-home-")
-            stack.callback(shutil.rmtree, home, True)
-            tune_sdk(stack, home)
-            stack.callback(self._stop_server)
-            patch_auth_classes(stack, self.backend.subscriptions)
-            self.tracker.install(stack)
-            transport = ResponsesTransport(self.app)
-            transport.start()
-            stack.callback(transport.stop)
-            tune_mlflow(stack, self._mlflow_workspace)
-            stack.callback(forget_context_runs)
-            stack.callback(self.tracker.stop_daemons)
-            stack.callback(stop_local_runs, self.backend)
-            stack.callback(self.tracker.flush)  # closes first: queued metrics reach the fake
+            self._activate(stack)
         except BaseException:
-            stack.close()
+            stack.close()  # a step that failed half-way: what the steps before it did is undone, in the same order
             _release(self)
             raise
         self._stack = stack
         return self
 
+    def _activate(self, stack: ExitStack) -> None:
+        """Route the SDK to the fake, each step's undoing pushed on ``stack``.
+
+        The stack closes last in, first out, so the steps are pushed in the reverse of this clean-up order:
+
+        1. the SDK's queued metrics are flushed: they reach the fake while its transport, auth and tracker are in place;
+        2. local runs are stopped (those not ended become Canceled): after the flush, and while the loopback server
+           still answers their drivers;
+        3. the SDK's metric timers stop: after the flush and the local runs, and before the transport is gone (a timer
+           firing later would call Azure itself);
+        4. ``Run.get_context()``'s cached runs are forgotten, so a later mock gets its own;
+        5. MLflow's settings and caches are restored, its active runs forgotten without a call;
+        6. the in-process interception (``responses``) ends: nothing in this process calls the fake any more;
+        7. the ``Run`` tracking patches are undone, now that no timer runs and nothing is flushed;
+        8. the SDK auth classes are restored, after the last request that needed them;
+        9. the loopback server stops, once the local runs that called it are gone;
+        10. the SDK settings (back-off, caches, local-run folders, ``HOME``) are restored;
+        11. the private ``HOME`` is removed, last: nothing writes into it any more.
+        """
+        home = tempfile.mkdtemp(prefix="amlmock-home-")
+        stack.callback(shutil.rmtree, home, True)  # 11
+        tune_sdk(stack, home)  # 10
+        stack.callback(self._server.stop)  # 9
+        patch_auth_classes(stack, self.backend.subscriptions)  # 8
+        self.tracker.install(stack)  # 7
+        transport = ResponsesTransport(self.app)
+        transport.start()
+        stack.callback(transport.stop)  # 6
+        tune_mlflow(stack, self._factory.named_in_tracking_uri)  # 5
+        stack.callback(forget_context_runs)  # 4
+        stack.callback(self.tracker.stop_daemons)  # 3
+        stack.callback(stop_local_runs, self.backend)  # 2
+        stack.callback(self.tracker.flush)  # 1
+
     def stop(self) -> None:
-        """Flush the SDK's queued metrics, restore everything, forget the state."""
+        """Flush the SDK's queued metrics, restore everything, forget the state.
+
+        The state is forgotten after the clean-up (whose flush and Canceled events land in it), and the
+        one-mock slot is freed last, so another mock can start only once this one has stopped.
+        """
         if self._stack is None:
             return
         stack, self._stack = self._stack, None
@@ -125,70 +141,22 @@ class AmlMock:
         the cleanups, once per test; on any other class every ``test*`` method is decorated. Each
         call gets a new mock; a ``backend`` given to this one is the backend of every call.
         """
-        if inspect.isclass(target):
-            if issubclass(target, unittest.TestCase):
-                return self._decorate_test_case(target)  # type: ignore[return-value]
-            for name, member in list(vars(target).items()):
-                if name.startswith("test") and callable(member):
-                    setattr(target, name, self.__call__(member))
-            return target
-        if inspect.iscoroutinefunction(target):
-
-            @functools.wraps(target)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with self._for_one_call():
-                    return await target(*args, **kwargs)
-
-            return async_wrapper  # type: ignore[return-value]
-
-        @functools.wraps(target)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self._for_one_call():
-                return target(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
+        return decorate(target, self._for_one_call)
 
     def _for_one_call(self) -> "AmlMock":
         """A new mock for one decorated call, on this mock's backend when one was given."""
         return type(self)(backend=self._given_backend)
 
-    def _decorate_test_case(self, case: type[unittest.TestCase]) -> type[unittest.TestCase]:
-        if getattr(case, "_amlmock_decorated", False):  # a decorated base class already starts it
-            return case
-        original_set_up = case.setUp
-        factory = self._for_one_call
-
-        def setUp(test: unittest.TestCase) -> None:  # noqa: N802 (unittest's name)
-            mock_instance = factory().start()
-            test.addCleanup(mock_instance.stop)  # the first cleanup added runs last, after tearDown
-            original_set_up(test)
-
-        case.setUp = setUp  # type: ignore[method-assign]
-        case._amlmock_decorated = True  # type: ignore[attr-defined]
-        return case
-
     @property
     def server_url(self) -> str:
         """The fake on ``http://127.0.0.1:PORT`` (started on first use), for other processes."""
         self._require_active("server_url")
-        return self._loopback_url()
+        return self._server.url()
 
     @property
     def browser_url(self) -> str:
         """The run browser of this fake (``server_url`` with its browser token): open it to look at the state."""
         return browser_url(self.server_url, self.app.browser_token or "")
-
-    def _loopback_url(self) -> str:
-        with self._server_lock:
-            if self._server is None:
-                self._server = LoopbackServer(self.app).start()
-            return self._server.url
-
-    def _stop_server(self) -> None:
-        with self._server_lock:
-            server, self._server = self._server, None
-        if server is not None:
-            server.stop()
 
     @property
     def faults(self) -> FaultInjector:
@@ -198,7 +166,7 @@ class AmlMock:
         """
         return self.app.faults
 
-    # ------------------------------------------------------------------ workspaces
+    # ------------------------------------------------------------------ workspaces (sdk/factory.py)
     def create_workspace(
         self,
         name: str | None = None,
@@ -207,12 +175,7 @@ class AmlMock:
         location: str = DEFAULT_LOCATION,
     ) -> Workspace:
         """Create (or find) a workspace in the fake; returns the fake's own record."""
-        return self.backend.create_workspace(
-            subscription_id or DEFAULT_SUBSCRIPTION,
-            resource_group or DEFAULT_RESOURCE_GROUP,
-            name or DEFAULT_WORKSPACE,
-            location,
-        )
+        return self._factory.create(name, resource_group, subscription_id, location)
 
     def workspace(
         self,
@@ -223,14 +186,7 @@ class AmlMock:
     ) -> SdkWorkspace:
         """A real ``azureml.core.Workspace`` bound to the fake (created when needed)."""
         self._require_active("workspace()")
-        return sdk_workspace(self.create_workspace(name, resource_group, subscription_id, location))
-
-    def _mlflow_workspace(self, subscription_id: str, resource_group: str, name: str) -> SdkWorkspace:
-        """The workspace an ``azureml://`` tracking URI names: an existing one, or the default one (created)."""
-        default = (DEFAULT_SUBSCRIPTION, DEFAULT_RESOURCE_GROUP, DEFAULT_WORKSPACE)
-        if (subscription_id, resource_group, name) != default:
-            self.backend.get_workspace(subscription_id, resource_group, name)  # NotFoundError when it does not exist
-        return self.workspace(name, resource_group, subscription_id)
+        return self._factory.sdk_workspace(name, resource_group, subscription_id, location)
 
     def write_config(
         self,
@@ -240,17 +196,7 @@ class AmlMock:
         subscription_id: str | None = None,
     ) -> str:
         """Create the workspace and write the ``config.json`` that ``Workspace.from_config()`` reads."""
-        workspace = self.create_workspace(name, resource_group, subscription_id)
-        config = {
-            "subscription_id": workspace.subscription_id,
-            "resource_group": workspace.resource_group,
-            "workspace_name": workspace.name,
-        }
-        os.makedirs(path, exist_ok=True)
-        config_path = os.path.join(os.fspath(path), "config.json")
-        with open(config_path, "w", encoding="utf-8") as handle:
-            json.dump(config, handle, indent=2)
-        return config_path
+        return self._factory.write_config(path, name, resource_group, subscription_id)
 
     @contextmanager
     def run_context(self, experiment: SdkExperiment) -> Iterator[SdkRun]:
@@ -260,29 +206,8 @@ class AmlMock:
         job's script ends, it is marked Completed, or Failed (with the error) when the block raised.
         """
         self._require_active("run_context()")
-        sdk_ws = experiment.workspace
-        workspace = self.backend.get_workspace(sdk_ws.subscription_id, sdk_ws.resource_group, sdk_ws.name)
-        fake_experiment = self.backend.create_experiment(workspace, experiment.name)
-        run_id = f"{experiment.name[:40]}_{uuid.uuid4().hex[:12]}"
-        fields = RunFields(name=run_id, target="local", run_type="azureml.scriptrun")
-        run = self.backend.create_or_update_run(workspace, fake_experiment, run_id, fields)
-        self.backend.post_event(run, RunEvent(EVENT_PREFIX + "Start", {"RunId": run_id}))
-        with environment(run_environment(workspace, run, regional_base(workspace.location))):
-            context_run = SdkRun.get_context(allow_offline=False)
-            outcome = "Completed"
-            try:
-                yield context_run
-            except BaseException as error:
-                outcome = "Failed"
-                message = f"User program failed with {type(error).__name__}: {error}"
-                error_response = {"error": {"code": "UserError", "message": message}}
-                self.backend.post_event(run, RunEvent(EVENT_PREFIX + "Error", {"ErrorResponse": error_response}, error_response, message))
-                raise
-            finally:
-                context_run.flush()
-                if not is_terminal(run.status):
-                    self.backend.post_event(run, RunEvent(EVENT_PREFIX + outcome, {"RunId": run_id}))
-                forget_context_runs()
+        with run_context(self.backend, experiment) as run:
+            yield run
 
     # ------------------------------------------------------------------ inspection
     def flush(self, run_id: str | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Workspace factory and tracking of the SDK's Run objects (to flush and stop their metric threads)."""
+"""Tracking of the SDK's Run objects (to flush and stop their metric threads); the workspace factory is ``factory.py``."""
 
 from __future__ import annotations
 
@@ -12,22 +12,11 @@ from unittest import mock
 from azureml._common.async_utils.batch_task_queue import BatchTaskQueue
 from azureml._common.async_utils.daemon import Daemon
 from azureml._run_impl.run_history_facade import RunHistoryFacade
-from azureml.core import Workspace as SdkWorkspace
 from azureml.core import run as sdk_run
-
-from ..backend.models import Workspace
-from .auth import OfflineAuthentication
 
 log = logging.getLogger("amlmock")
 
 FLUSH_TIMEOUT_SECONDS = 30
-
-
-def sdk_workspace(workspace: Workspace) -> SdkWorkspace:
-    """A real ``azureml.core.Workspace`` bound to ``workspace`` of the fake."""
-    return SdkWorkspace(
-        workspace.subscription_id, workspace.resource_group, workspace.name, auth=OfflineAuthentication()
-    )
 
 
 def _metric_queues(metrics: Any) -> list[Any]:

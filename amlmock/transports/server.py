@@ -62,3 +62,26 @@ class LoopbackServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+
+class OnDemandServer:
+    """A ``LoopbackServer`` for ``app`` that starts on the first ``url()``; ``stop()`` ends it (thread-safe)."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self._server: LoopbackServer | None = None
+        self._lock = threading.Lock()
+
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the server, started now when it is not running."""
+        with self._lock:
+            if self._server is None:
+                self._server = LoopbackServer(self.app).start()
+            return self._server.url
+
+    def stop(self) -> None:
+        """Stop the server when it runs (a later ``url()`` starts a new one)."""
+        with self._lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.stop()
