@@ -6,7 +6,8 @@ import json
 from datetime import datetime
 from typing import Any, Iterable, Iterator
 
-from ..backend.models import DEFAULT_USER, Artifact, Experiment, MetricSeries, Run, Snapshot, StatusEvent, Workspace
+from ..backend.metric_series import MetricSeries
+from ..backend.models import DEFAULT_USER, Artifact, Experiment, Run, Snapshot, StatusEvent, Workspace
 from ..backend.registry import ArtifactRef, Asset, RegisteredModel
 
 Row = tuple[Any, ...]
