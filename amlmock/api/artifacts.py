@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from ..backend.errors import NotFoundError, NotImplementedByFake, ValidationError
 from ..backend.models import SNAPSHOT_CONTAINER, Artifact, Workspace, new_id
 from ..backend.service import normalise_artifact_path
+from .access import STORAGE_VERSION
 from .app import WORKSPACE_PATH, Call, Router
 from .blobnames import decode_blob_name, encode_blob_name
 from .wire import artifact_dto, content_info
@@ -173,7 +174,6 @@ def snapshot_zip(call: Call, **names: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- blobs
-STORAGE_VERSION = "2019-07-07"
 
 
 def _blob_path(call: Call, workspace_id: str, container: str, name: str) -> str | None:

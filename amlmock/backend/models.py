@@ -7,17 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
+from ..defaults import TENANT_ID, USER_NAME, USER_OBJECT_ID
 from .index import RunIndex
 from .metric_series import MetricSeries, MetricValue  # MetricValue re-exported for the service and the wire layer
 from .query import MISSING
 from .registry import ModelRegistry
 from .times import parse_time, timestamp_text, utcnow  # re-exported: the service and the wire layer import them here
 
-DEFAULT_USER = {
-    "userObjectId": "00000000-0000-0000-0000-0000000a11ce",
-    "userTenantId": "00000000-0000-0000-0000-00000000aaaa",
-    "userName": "amlmock-user",
-}
+DEFAULT_USER = {"userObjectId": USER_OBJECT_ID, "userTenantId": TENANT_ID, "userName": USER_NAME}
 
 
 def new_id() -> str:
