@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar, Union
 
+from . import messages
 from .errors import ValidationError
 
 OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le")
@@ -209,7 +210,7 @@ class _Parser:
         self.skip_spaces()
         if self.pos != len(self.text):
             self.work.scan(len(self.text) - self.pos)
-            raise self.fail("unexpected text " + repr(self.text[self.pos:]))
+            raise self.fail(messages.unexpected_text(self.text[self.pos:]))
         return node
 
     def expression(self) -> Node:
@@ -245,13 +246,13 @@ class _Parser:
         self.skip_spaces()
         if self.text.startswith("(", self.pos):
             if self.depth == MAX_NESTING:
-                raise self.fail(f"parentheses nested more than {MAX_NESTING} deep")
+                raise self.fail(messages.nested_too_deep(MAX_NESTING))
             self.pos += 1
             self.depth += 1
             node = self.expression()
             self.skip_spaces()
             if not self.text.startswith(")", self.pos):
-                raise self.fail("missing ')'")
+                raise self.fail(messages.MISSING_CLOSING_PARENTHESIS)
             self.pos += 1
             self.depth -= 1
             return node
@@ -261,7 +262,7 @@ class _Parser:
         reading = self.choose(_Readings.field_readings, self.pos)
         if reading is None:
             first = next(self.readings.fields(self.pos), None)
-            raise self.fail(f"unsupported field {first[0]!r}" if first else "expected '<field> eq|ne|gt|ge|lt|le <value>'")
+            raise self.fail(messages.unsupported_field(first[0]) if first else messages.EXPECTED_COMPARISON)
         field, match = reading
         self.pos = match.start() + len(match.group(1)) + 2
         return Comparison(field, match.group(1), self.literal())
@@ -271,12 +272,12 @@ class _Parser:
             start = self.pos + 1
             closing = self.choose(_Readings.closing_quotes, start)
             if closing is None:
-                raise self.fail("unterminated string")
+                raise self.fail(messages.UNTERMINATED_STRING)
             self.pos = closing.end()
             return self.text[start:closing.start()]
         match = _BARE_LITERAL.match(self.text, self.pos)
         if not match:
-            raise self.fail("missing value")
+            raise self.fail(messages.MISSING_VALUE)
         self.work.scan(match.end() - self.pos)
         self.pos = match.end()
         return None if match.group(0) == "null" else match.group(0)
@@ -310,14 +311,7 @@ def parse_filter(text: str, known_field: Callable[[str], bool], work: Work | Non
                 first_failure = first_failure or failure
                 plan = parser.next_plan()
     except _OutOfWork:
-        first = f"; the first reading failed: {first_failure.why}, at character {first_failure.pos}" if first_failure else ""
-        raise ValidationError(
-            f"amlmock cannot evaluate the filter {text!r}: it is too ambiguous or complex to read (its unescaped "
-            f"quotes and operators allow more readings than amlmock tries within {work.limit} work units{first})",
-            target="filter",
-        ) from None
+        why, position = (first_failure.why, first_failure.pos) if first_failure else (None, 0)
+        raise ValidationError(messages.filter_too_ambiguous(text, work.limit, why, position), target="filter") from None
     assert first_failure is not None
-    raise ValidationError(
-        f"amlmock cannot evaluate the filter {text!r}: {first_failure.why} (at character {first_failure.pos})",
-        target="filter",
-    )
+    raise ValidationError(messages.unreadable_filter(text, first_failure.why, first_failure.pos), target="filter")

@@ -55,9 +55,9 @@ def check_experiment_name(name: object) -> str:
 def check_length(what: str, value: object, limit: int) -> None:
     """A string field no longer than ``limit`` characters."""
     if value is not None and not isinstance(value, str):
-        raise ValidationError(f"{what} must be a string, not {type(value).__name__}", target=what)
+        raise ValidationError(messages.not_a_string(what, value), target=what)
     if isinstance(value, str) and len(value) > limit:
-        raise ValidationError(f"{what} is {len(value)} characters long; the limit is {limit}", target=what)
+        raise ValidationError(messages.too_long(what, len(value), limit), target=what)
 
 
 def check_string_map(
@@ -70,9 +70,7 @@ def check_string_map(
 ) -> None:
     """Tags or properties after an update: count, key and value lengths, string or null values."""
     if len(merged) > max_entries:
-        raise ValidationError(
-            f"A run can have at most {max_entries} {what}; this request would give it {len(merged)}", target=what
-        )
+        raise ValidationError(messages.too_many_labels(what, max_entries, len(merged)), target=what)
     check_entries(what, merged, max_value, max_key)
 
 

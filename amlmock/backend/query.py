@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from . import messages
 from .errors import ValidationError
 from .filter_parser import BoolOp, Node, parse_filter  # Node and parse_filter re-exported: the service imports them here
 
@@ -31,13 +32,13 @@ def _typed_literal(actual: object, literal: str) -> object:
     if isinstance(actual, datetime):
         parsed = _parse_datetime(literal)
         if parsed is None:
-            raise ValidationError(f"amlmock cannot read {literal!r} as a date-time", target="filter")
+            raise ValidationError(messages.not_a_date_time(literal), target="filter")
         return parsed
     if isinstance(actual, int) and not isinstance(actual, bool):
         try:
             return int(literal)
         except ValueError:
-            raise ValidationError(f"amlmock cannot read {literal!r} as a number", target="filter") from None
+            raise ValidationError(messages.not_a_number(literal), target="filter") from None
     return literal
 
 
@@ -82,8 +83,5 @@ def parse_orderby(text: str | None, known_fields: tuple[str, ...], default: Orde
         return default
     parts = text.split()
     if len(parts) not in (1, 2) or parts[0] not in known_fields or (len(parts) == 2 and parts[1].lower() not in ("asc", "desc")):
-        raise ValidationError(
-            f"amlmock cannot order by {text!r}: use one of {', '.join(known_fields)} followed by asc or desc",
-            target="orderby",
-        )
+        raise ValidationError(messages.bad_orderby(text, known_fields), target="orderby")
     return OrderBy(parts[0], len(parts) == 2 and parts[1].lower() == "desc")

@@ -182,7 +182,7 @@ def check_model_name(name: object) -> str:
 def check_labels(what: str, labels: object) -> Labels:
     """Tags or properties: string keys (not empty), string or null values."""
     if not isinstance(labels, dict):
-        raise ValidationError(f"{what} must be an object of strings", target=what)
+        raise ValidationError(messages.object_of_strings(what), target=what)
     limits.check_entries(what, labels, limits.MAX_VALUE_LENGTH)
     return dict(labels)
 
@@ -199,7 +199,7 @@ def newest_per_name(models: list[RegisteredModel]) -> list[RegisteredModel]:
 def ordered(models: list[RegisteredModel], order: str) -> list[RegisteredModel]:
     """``models`` in one of the ``ORDERS``; equal times go by registration order, in the same direction."""
     if order not in ORDERS:
-        raise ValidationError(f"orderBy must be one of {', '.join(ORDERS)}, not {order!r}", target="orderBy")
+        raise ValidationError(messages.bad_model_order(ORDERS, order), target="orderBy")
     by_update = order.startswith("Updated")
     return sorted(
         models,

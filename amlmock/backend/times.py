@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from . import messages
+
 
 def utcnow() -> datetime:
     """The service clock."""
@@ -15,7 +17,7 @@ def parse_time(text: str) -> datetime:
     """Read an ISO 8601 time with any number of fraction digits (msrest trims trailing zeros)."""
     match = _ISO_TIME.match(text.strip())
     if not match:
-        raise ValueError(f"not an ISO 8601 time: {text!r}")
+        raise ValueError(messages.not_an_iso_time(text))
     *fields, fraction, zone = match.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     offset = timezone.utc
