@@ -11,3 +11,6 @@ DEFAULT_LOCATION = "eastus"
 TENANT_ID = "00000000-0000-0000-0000-00000000aaaa"
 USER_OBJECT_ID = "00000000-0000-0000-0000-0000000a11ce"
 USER_NAME = "amlmock-user"
+
+# The artifact a local run's driver writes the script's output to (the service's name for it).
+DRIVER_LOG = "azureml-logs/70_driver_log.txt"
