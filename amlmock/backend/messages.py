@@ -207,6 +207,11 @@ def unexpected_in_order_by(found: str) -> str:
     return f"unexpected {found!r} in order_by entry"
 
 
+# ---------------------------------------------------------------------------------- MLflow's words (api/mlflow.py, tracking.py)
+def no_mlflow_experiment(experiment_id: object) -> str:
+    return f"Could not find experiment with ID {experiment_id}"
+
+
 # ---------------------------------------------------------------------------------- times.py
 def not_an_iso_time(text: str) -> str:
     return f"not an ISO 8601 time: {text!r}"
