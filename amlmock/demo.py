@@ -68,7 +68,7 @@ class _Steps:
 def run_demo(verbose: bool = True) -> int:
     """Run the walkthrough through the real SDK; returns the process exit code."""
     started = time.perf_counter()
-    from azureml.core import Experiment, ScriptRunConfig, Workspace
+    from azureml.core import Experiment, Workspace
 
     from .mock import mock_aml
 
@@ -78,71 +78,11 @@ def run_demo(verbose: bool = True) -> int:
         step.section("Start a run and its logging process")
         ws = step("ws = Workspace.from_config()", Workspace.from_config)
         exp = step('exp = Experiment(workspace=ws, name="explore-runs")', lambda: Experiment(workspace=ws, name="explore-runs"))
-        run = step("notebook_run = exp.start_logging()", exp.start_logging)
-        step('notebook_run.log(name="message", value="Hello from run!")', lambda: run.log(name="message", value="Hello from run!"))
-
-        step.section("Monitor the status of a run")
-        step("print(notebook_run.get_status())", run.get_status)
-        step("print(notebook_run.get_details())", run.get_details)
-        step("notebook_run.complete(); print(notebook_run.get_status())", lambda: (run.complete(), run.get_status())[1])
-
-        def with_block() -> str:
-            with exp.start_logging() as notebook_run:
-                notebook_run.log(name="message", value="Hello from run!")
-                inside = notebook_run.get_status()
-            return f"inside the block: {inside}; after it: {notebook_run.get_status()}"
-
-        step("with exp.start_logging() as notebook_run: ...", with_block)
-
-        step.section("Cancel or fail runs")
+        _start_and_monitor(step, exp)
         _write_scripts(directory)
-        run_config = ScriptRunConfig(source_directory=".", script="hello_with_delay.py")
-        local_script_run = step("local_script_run = exp.submit(run_config)", lambda: exp.submit(run_config))
-        step("print(local_script_run.get_status())", local_script_run.get_status)
-        step("local_script_run.cancel(); print(local_script_run.get_status())",
-             lambda: (local_script_run.cancel(), local_script_run.get_status())[1])
-        failing = exp.submit(run_config)
-        step("local_script_run = exp.submit(run_config); local_script_run.fail(); print(local_script_run.get_status())",
-             lambda: (failing.fail(), failing.get_status())[1])
-
-        step.section("Create child runs")
-        children_config = ScriptRunConfig(source_directory=".", script="hello_with_children.py")
-        with_children = step("local_script_run = exp.submit(ScriptRunConfig(..., script='hello_with_children.py'))",
-                             lambda: exp.submit(children_config))
-        step("local_script_run.wait_for_completion(show_output=True)",
-             lambda: with_children.wait_for_completion(show_output=verbose)["status"])
-        step("print(local_script_run.get_children())", lambda: [(c.id, c.get_status()) for c in with_children.get_children()])
-
-        def children() -> list[Any]:
-            with exp.start_logging() as parent_run:
-                for c, _ in enumerate(range(5)):
-                    with parent_run.child_run() as child:
-                        child.log(name="Hello from child run", value=c)
-            return [(c.id, c.get_status()) for c in parent_run.get_children()]
-
-        step("with exp.start_logging() as parent_run: ... 5 x parent_run.child_run()", children)
-
-        step.section("Tag and find runs")
-        tagged = local_script_run
-        step('run.add_properties({"author": "azureml-user"}); run.get_properties()',
-             lambda: (tagged.add_properties({"author": "azureml-user"}), tagged.get_properties())[1])
-
-        def overwrite_property() -> str:
-            try:
-                tagged.add_properties({"author": "different-user"})
-            except Exception as error:  # the seed prints the service's error
-                return str(error).splitlines()[2].strip()
-            return "no error (unexpected)"
-
-        step('run.add_properties({"author": "different-user"})  # properties are immutable', overwrite_property)
-        step('run.tag("quality", "great run"); run.get_tags()', lambda: (tagged.tag("quality", "great run"), tagged.get_tags())[1])
-        step('run.tag("quality", "fantastic run"); run.get_tags()', lambda: (tagged.tag("quality", "fantastic run"), tagged.get_tags())[1])
-        step('run.tag("worth another look"); run.get_tags()', lambda: (tagged.tag("worth another look"), tagged.get_tags())[1])
-        step('list(exp.get_runs(properties={"author":"azureml-user"}, tags={"quality":"fantastic run"}))',
-             lambda: [r.id for r in exp.get_runs(properties={"author": "azureml-user"}, tags={"quality": "fantastic run"})])
-        step('list(exp.get_runs(properties={"author":"azureml-user"}, tags="worth another look"))',
-             lambda: [r.id for r in exp.get_runs(properties={"author": "azureml-user"}, tags="worth another look")])
-
+        local_script_run, failing = _cancel_or_fail(step, exp)
+        _child_runs(step, exp, verbose)
+        _tag_and_find(step, exp, local_script_run)
         step.section("What the fake recorded (read through the amlmock handle)")
         step("[(r.run_id, r.status) for r in aml.runs()]", lambda: [(r.run_id[:20], r.status) for r in aml.runs()])
         step("aml.run(failing.id).status_history  # events after fail() are kept but ignored",
@@ -150,3 +90,83 @@ def run_demo(verbose: bool = True) -> int:
         total = len(aml.runs())
     print(f"\namlmock demo: {step.count} steps, {total} runs recorded, {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _start_and_monitor(step: _Steps, exp: Any) -> None:
+    """Log to a notebook run, watch its status, and end one with a ``with`` block."""
+    run = step("notebook_run = exp.start_logging()", exp.start_logging)
+    step('notebook_run.log(name="message", value="Hello from run!")', lambda: run.log(name="message", value="Hello from run!"))
+
+    step.section("Monitor the status of a run")
+    step("print(notebook_run.get_status())", run.get_status)
+    step("print(notebook_run.get_details())", run.get_details)
+    step("notebook_run.complete(); print(notebook_run.get_status())", lambda: (run.complete(), run.get_status())[1])
+
+    def with_block() -> str:
+        with exp.start_logging() as notebook_run:
+            notebook_run.log(name="message", value="Hello from run!")
+            inside = notebook_run.get_status()
+        return f"inside the block: {inside}; after it: {notebook_run.get_status()}"
+
+    step("with exp.start_logging() as notebook_run: ...", with_block)
+
+
+def _cancel_or_fail(step: _Steps, exp: Any) -> tuple[Any, Any]:
+    """Submit the script with a delay twice: cancel one run, fail the other; returns both."""
+    from azureml.core import ScriptRunConfig
+
+    step.section("Cancel or fail runs")
+    run_config = ScriptRunConfig(source_directory=".", script="hello_with_delay.py")
+    local_script_run = step("local_script_run = exp.submit(run_config)", lambda: exp.submit(run_config))
+    step("print(local_script_run.get_status())", local_script_run.get_status)
+    step("local_script_run.cancel(); print(local_script_run.get_status())",
+         lambda: (local_script_run.cancel(), local_script_run.get_status())[1])
+    failing = exp.submit(run_config)
+    step("local_script_run = exp.submit(run_config); local_script_run.fail(); print(local_script_run.get_status())",
+         lambda: (failing.fail(), failing.get_status())[1])
+    return local_script_run, failing
+
+
+def _child_runs(step: _Steps, exp: Any, verbose: bool) -> None:
+    """Child runs made by a submitted script, then by a notebook run."""
+    from azureml.core import ScriptRunConfig
+
+    step.section("Create child runs")
+    children_config = ScriptRunConfig(source_directory=".", script="hello_with_children.py")
+    with_children = step("local_script_run = exp.submit(ScriptRunConfig(..., script='hello_with_children.py'))",
+                         lambda: exp.submit(children_config))
+    step("local_script_run.wait_for_completion(show_output=True)",
+         lambda: with_children.wait_for_completion(show_output=verbose)["status"])
+    step("print(local_script_run.get_children())", lambda: [(c.id, c.get_status()) for c in with_children.get_children()])
+
+    def children() -> list[Any]:
+        with exp.start_logging() as parent_run:
+            for c, _ in enumerate(range(5)):
+                with parent_run.child_run() as child:
+                    child.log(name="Hello from child run", value=c)
+        return [(c.id, c.get_status()) for c in parent_run.get_children()]
+
+    step("with exp.start_logging() as parent_run: ... 5 x parent_run.child_run()", children)
+
+
+def _tag_and_find(step: _Steps, exp: Any, tagged: Any) -> None:
+    """Properties (immutable) and tags (overwritable) on ``tagged``, then the runs found by them."""
+    step.section("Tag and find runs")
+    step('run.add_properties({"author": "azureml-user"}); run.get_properties()',
+         lambda: (tagged.add_properties({"author": "azureml-user"}), tagged.get_properties())[1])
+
+    def overwrite_property() -> str:
+        try:
+            tagged.add_properties({"author": "different-user"})
+        except Exception as error:  # the seed prints the service's error
+            return str(error).splitlines()[2].strip()
+        return "no error (unexpected)"
+
+    step('run.add_properties({"author": "different-user"})  # properties are immutable', overwrite_property)
+    step('run.tag("quality", "great run"); run.get_tags()', lambda: (tagged.tag("quality", "great run"), tagged.get_tags())[1])
+    step('run.tag("quality", "fantastic run"); run.get_tags()', lambda: (tagged.tag("quality", "fantastic run"), tagged.get_tags())[1])
+    step('run.tag("worth another look"); run.get_tags()', lambda: (tagged.tag("worth another look"), tagged.get_tags())[1])
+    step('list(exp.get_runs(properties={"author":"azureml-user"}, tags={"quality":"fantastic run"}))',
+         lambda: [r.id for r in exp.get_runs(properties={"author": "azureml-user"}, tags={"quality": "fantastic run"})])
+    step('list(exp.get_runs(properties={"author":"azureml-user"}, tags="worth another look"))',
+         lambda: [r.id for r in exp.get_runs(properties={"author": "azureml-user"}, tags="worth another look")])

@@ -18,7 +18,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-TENANT_ID = "00000000-0000-0000-0000-00000000aaaa"
+from .defaults import TENANT_ID
+
 TOKEN_LIFETIME = timedelta(days=3650)
 RUN_TOKEN_LIFETIME = timedelta(days=2)
 WORKSPACE_CLAIM = "amlmock_wid"

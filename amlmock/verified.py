@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+from .run_variables import run_context_variables
+
 if TYPE_CHECKING:
     from azureml.core import Experiment, Run, Workspace
 
@@ -28,19 +30,19 @@ def context_variables(run: "Run") -> dict[str, str]:
     experiment = run.experiment
     workspace = experiment.workspace
     token = run._client.run.get_token()
-    return {
-        "AZUREML_ARM_SUBSCRIPTION": workspace.subscription_id,
-        "AZUREML_ARM_RESOURCEGROUP": workspace.resource_group,
-        "AZUREML_ARM_WORKSPACE_NAME": workspace.name,
-        "AZUREML_ARM_PROJECT_NAME": experiment.name,
-        "AZUREML_EXPERIMENT_ID": experiment.id,
-        "AZUREML_WORKSPACE_ID": workspace._workspace_id,
-        "AZUREML_RUN_ID": run.id,
-        "AZUREML_RUN_TOKEN": token.token,
-        "AZUREML_RUN_TOKEN_EXPIRY": str(int(token.expiry_time_utc.timestamp())),
-        "AZUREML_SERVICE_ENDPOINT": workspace.service_context._get_run_history_url(),
-        "AZUREML_DISCOVERY_SERVICE_ENDPOINT": workspace.discovery_url,
-    }
+    return run_context_variables(
+        subscription_id=workspace.subscription_id,
+        resource_group=workspace.resource_group,
+        workspace_name=workspace.name,
+        workspace_id=workspace._workspace_id,
+        experiment_name=experiment.name,
+        experiment_id=experiment.id,
+        run_id=run.id,
+        token=token.token,
+        token_expiry=token.expiry_time_utc,
+        service_endpoint=workspace.service_context._get_run_history_url(),
+        discovery_endpoint=workspace.discovery_url,
+    )
 
 
 @contextmanager

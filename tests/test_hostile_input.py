@@ -38,7 +38,7 @@ from werkzeug.test import Client
 from amlmock import mock_aml
 from amlmock.api.blobnames import encode_blob_name
 from amlmock.backend.lifecycle import EVENT_PREFIX
-from amlmock.backend.query import parse_filter
+from amlmock.backend.filter_parser import parse_filter
 from amlmock.execution.processes import local_run_processes, read_stat
 from amlmock.tokens import make_token
 from tests.helpers import raw, wait_for

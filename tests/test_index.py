@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from amlmock.backend.index import LIST_POSTING_LIMIT
 from amlmock.backend.models import is_run_filter_field
-from amlmock.backend.query import parse_filter
+from amlmock.backend.filter_parser import parse_filter
 from amlmock.backend.service import Backend
 from amlmock.backend.values import RunFields
 

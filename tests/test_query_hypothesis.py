@@ -40,7 +40,7 @@ from amlmock.backend.lifecycle import EVENT_PREFIX
 from amlmock.backend.limits import MAX_FILTER_LENGTH
 from amlmock.backend.models import Run as FakeRun
 from amlmock.backend.models import is_experiment_filter_field, is_run_filter_field
-from amlmock.backend.query import MAX_NESTING, Work, parse_filter, work_budget
+from amlmock.backend.filter_parser import MAX_NESTING, Work, parse_filter, work_budget
 from amlmock.backend.values import RunEvent, RunFields
 from tests.helpers import raw
 

@@ -76,7 +76,7 @@ def test_the_in_process_backend_records_no_changes():
 
 
 def test_a_repeated_metric_id_is_stored_once_however_long_the_series():
-    from amlmock.backend.models import MetricSeries
+    from amlmock.backend.metric_series import MetricSeries
 
     series = MetricSeries("loss", {}, None)
     ids = [f"{n:08x}-0000-4000-8000-000000000000" if n % 2 else f"custom-{n}" for n in range(5_000)]

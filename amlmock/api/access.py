@@ -18,12 +18,12 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from ..backend.errors import AuthenticationError, AuthorizationError
-from ..tokens import TokenError, check_token, token_workspace
+from ..tokens import WORKSPACE_CLAIM, TokenError, check_token, token_workspace
 
 ADMIN_PREFIX = "/amlmock/v1.0/admin"
 ADMIN_TOKEN_ENV = "AMLMOCK_ADMIN_TOKEN"
 SAS_LIFETIME = timedelta(days=2)
-SAS_VERSION = "2019-07-07"
+STORAGE_VERSION = "2019-07-07"  # the blob service version of SAS tokens and blob replies
 SAS_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -52,14 +52,14 @@ class Access:
         """The workspace id a (run) token is limited to, or None."""
         if claims is None:
             return token_workspace(token)
-        scope = claims.get("amlmock_wid")
+        scope = claims.get(WORKSPACE_CLAIM)
         return scope if isinstance(scope, str) else None
 
     def sas_query(self, workspace_id: str, container: str, path: str) -> str:
         """The query string of a blob URL: a SAS for this one blob, valid for ``SAS_LIFETIME``."""
         expiry = (datetime.now(timezone.utc) + SAS_LIFETIME).strftime(SAS_TIME)
         signature = self._sas_signature(workspace_id, container, path, expiry)
-        return urlencode({"sv": SAS_VERSION, "sr": "b", "sp": "racw", "se": expiry, "sig": signature})
+        return urlencode({"sv": STORAGE_VERSION, "sr": "b", "sp": "racw", "se": expiry, "sig": signature})
 
     def check_sas(self, args: Mapping[str, str], workspace_id: str, container: str, path: str) -> None:
         """A 403 unless ``args`` carry this server's unexpired SAS for the blob (only when strict)."""

@@ -6,13 +6,15 @@ from typing import Any
 
 from ..backend.errors import ValidationError
 from ..backend.models import Workspace
+from ..defaults import DEFAULT_LOCATION
+from .access import ADMIN_PREFIX
 from .app import Call, Router
 from .models import model_dto
 from .wire import run_dto
 
 router = Router()
 
-ADMIN = "/amlmock/v1.0/admin"
+ADMIN = ADMIN_PREFIX
 
 
 def _workspace_summary(call: Call, workspace: Workspace, with_runs: bool) -> dict[str, Any]:
@@ -45,7 +47,7 @@ def create_workspace(call: Call) -> dict[str, Any]:
     missing = [key for key in ("subscriptionId", "resourceGroup", "name") if not isinstance(body.get(key), str) or not body[key]]
     if missing:
         raise ValidationError(f"Missing or empty: {', '.join(missing)}", target=missing[0])
-    location = body.get("location") or "eastus"
+    location = body.get("location") or DEFAULT_LOCATION
     if not isinstance(location, str):
         raise ValidationError("location must be a string", target="location")
     workspace = call.backend.create_workspace(body["subscriptionId"], body["resourceGroup"], body["name"], location)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..defaults import TENANT_ID
 from .app import WORKSPACE_PATH, Call, Router
 
 router = Router()
@@ -62,7 +63,7 @@ def list_subscriptions(call: Call) -> dict[str, Any]:
                 "subscriptionId": sub,
                 "displayName": f"amlmock subscription {sub}",
                 "state": "Enabled",
-                "tenantId": "00000000-0000-0000-0000-00000000aaaa",
+                "tenantId": TENANT_ID,
             }
             for sub in call.backend.subscriptions()
         ]

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from ..backend.errors import NotFoundError, NotImplementedByFake, ValidationError
 from ..backend.models import SNAPSHOT_CONTAINER, Artifact, Workspace, new_id
 from ..backend.artifacts import normalise_artifact_path
+from .access import STORAGE_VERSION
 from .app import WORKSPACE_PATH, Call, Router
 from .blobnames import decode_blob_name, encode_blob_name
 from .wire import artifact_dto, content_etag, content_info
@@ -34,24 +35,36 @@ def blob_url(call: Call, workspace: Workspace, container: str, path: str) -> str
     return f"{call.service_base(workspace)}/amlmockstorage/{workspace.workspace_id}/{container}/{name}?{sas}"
 
 
-def _info(call: Call, workspace: Workspace, artifact: Artifact) -> dict[str, Any]:
+def info_with_url(call: Call, workspace: Workspace, artifact: Artifact) -> dict[str, Any]:
+    """An artifact's content information, with a URL that reads it."""
     return content_info(artifact, blob_url(call, workspace, artifact.container, artifact.path))
+
+
+def requested_paths(call: Call) -> list[str]:
+    """The paths of a batch metadata request: ``{"paths": [{"path": ...}, ...]}``."""
+    paths = call.json_object().get("paths")
+    if not isinstance(paths, list) or not all(isinstance(p, dict) and isinstance(p.get("path"), str) for p in paths):
+        raise ValidationError("paths must be a list of {path} objects", target="paths")
+    return [p["path"] for p in paths]
+
+
+def created_reply(call: Call, workspace: Workspace, requested: list[str], created: list[Artifact]) -> dict[str, Any]:
+    """The reply to a batch metadata request: each artifact by its path, with its upload URL."""
+    pairs = list(zip(requested, created, strict=True))
+    return {
+        "artifacts": {path: artifact_dto(a) for path, a in pairs},
+        "artifactContentInformation": {path: info_with_url(call, workspace, a) for path, a in pairs},
+        "errors": {},
+    }
 
 
 @router.route(ARTIFACTS + "/batch/metadata/<origin>/<container>", "POST")
 def create_artifacts(call: Call, **names: str) -> dict[str, Any]:
     """F2: register paths and hand out upload URLs."""
     workspace = call.path_workspace(names)
-    paths = call.json_object().get("paths")
-    if not isinstance(paths, list) or not all(isinstance(p, dict) and isinstance(p.get("path"), str) for p in paths):
-        raise ValidationError("paths must be a list of {path} objects", target="paths")
-    requested = [p["path"] for p in paths]
+    requested = requested_paths(call)
     created = call.backend.create_artifacts(workspace, names["origin"], names["container"], requested)
-    return {
-        "artifacts": {path: artifact_dto(a) for path, a in zip(requested, created, strict=True)},
-        "artifactContentInformation": {path: _info(call, workspace, a) for path, a in zip(requested, created, strict=True)},
-        "errors": {},
-    }
+    return created_reply(call, workspace, requested, created)
 
 
 @router.route(ARTIFACTS + "/<origin>/<container>", "GET")
@@ -69,7 +82,7 @@ def list_content_info(call: Call, **names: str) -> dict[str, Any]:
     for ``download_files()`` without a prefix)."""
     workspace = call.path_workspace(names)
     artifacts = call.backend.list_artifacts(workspace, names["container"], names.get("path", ""))
-    return {"value": [_info(call, workspace, a) for a in artifacts], "continuationToken": None}
+    return {"value": [info_with_url(call, workspace, a) for a in artifacts], "continuationToken": None}
 
 
 @router.route(ARTIFACTS + "/contentinfo/<origin>/<container>/<path:path>", "GET")
@@ -78,7 +91,7 @@ def get_content_info(call: Call, **names: str) -> dict[str, Any]:
     """F3/F5: the content URL of one artifact."""
     workspace = call.path_workspace(names)
     artifact = call.backend.get_artifact(workspace, names["container"], names["path"])
-    return _info(call, workspace, artifact)
+    return info_with_url(call, workspace, artifact)
 
 
 # ------------------------------------------------------------------------------ snapshots
@@ -169,7 +182,6 @@ def snapshot_zip(call: Call, **names: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- blobs
-STORAGE_VERSION = "2019-07-07"
 
 
 def _blob_path(call: Call, workspace_id: str, container: str, name: str) -> str | None:

@@ -10,7 +10,7 @@ import functools
 import logging
 from typing import Any, Callable
 
-from ..backend import paging
+from ..backend import messages, paging
 from ..backend.errors import ConflictError, NotFoundError, NotImplementedByFake, ServiceError, ValidationError
 from ..backend.models import Experiment, Run, Workspace, new_id
 from ..backend.run_filter import parse_filter, parse_order_by
@@ -104,7 +104,7 @@ class _Request:
         try:
             return self.backend.get_experiment_by_id(self.workspace, str(experiment_id))
         except NotFoundError:
-            raise NotFoundError(f"Could not find experiment with ID {experiment_id}", target="experiment_id") from None
+            raise NotFoundError(messages.no_mlflow_experiment(experiment_id), target="experiment_id") from None
 
     def pairs(self, key: str, items: Any = None) -> list[tuple[str, str]]:
         """A list of ``{key, value}`` objects (params, tags) as pairs; ``items`` instead of the field when given."""

@@ -14,7 +14,7 @@ from ..backend import limits, messages
 from ..backend.errors import ServiceError, ValidationError
 from ..backend.lifecycle import event_kind
 from ..backend.metrics import MetricError
-from ..backend.models import parse_time
+from ..backend.times import parse_time
 from ..backend.values import LocalRunSpec, MetricBatch, MetricInput, MetricRowInput, PageRequest, RunEvent, RunFields
 
 # Text fields of a run create/patch body (CreateRunDto in the REST spec), by run attribute.

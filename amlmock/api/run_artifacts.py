@@ -8,10 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend.errors import ValidationError
-from ..backend.models import Workspace
 from .app import WORKSPACE_PATH, Call, Router
-from .artifacts import blob_url
-from .wire import artifact_dto, content_info
+from .artifacts import created_reply, info_with_url, requested_paths
+from .wire import artifact_dto
 
 router = Router()
 
@@ -28,26 +27,14 @@ def _path(call: Call) -> str:
     return path
 
 
-def _info(call: Call, workspace: Workspace, artifact: Any) -> dict[str, Any]:
-    return content_info(artifact, blob_url(call, workspace, artifact.container, artifact.path))
-
-
 @router.route(BY_NAME + "/batch/metadata", "POST")
 @router.route(BY_ID + "/batch/metadata", "POST")
 def create_run_artifacts(call: Call, **names: str) -> dict[str, Any]:
     """Register paths in the run's container and hand out upload URLs."""
     workspace, run = call.path_run(names)
-    paths = call.json_object().get("paths")
-    if not isinstance(paths, list) or not all(isinstance(p, dict) and isinstance(p.get("path"), str) for p in paths):
-        raise ValidationError("paths must be a list of {path} objects", target="paths")
-    requested = [p["path"] for p in paths]
+    requested = requested_paths(call)
     created = call.backend.create_artifacts(workspace, ORIGIN, run.data_container_id, requested)
-    pairs = list(zip(requested, created, strict=True))
-    return {
-        "artifacts": {path: artifact_dto(a) for path, a in pairs},
-        "artifactContentInformation": {path: _info(call, workspace, a) for path, a in pairs},
-        "errors": {},
-    }
+    return created_reply(call, workspace, requested, created)
 
 
 @router.route(BY_NAME, "GET")
@@ -67,7 +54,7 @@ def list_run_artifacts(call: Call, **names: str) -> dict[str, Any]:
 def get_run_artifact_content_info(call: Call, **names: str) -> dict[str, Any]:
     """The download URL of one file."""
     workspace, run = call.path_run(names)
-    return _info(call, workspace, call.backend.get_artifact(workspace, run.data_container_id, _path(call)))
+    return info_with_url(call, workspace, call.backend.get_artifact(workspace, run.data_container_id, _path(call)))
 
 
 @router.route(BY_NAME + "/metadata", "GET")

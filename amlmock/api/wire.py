@@ -7,7 +7,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..backend.errors import ServiceError
-from ..backend.models import Artifact, Experiment, MetricSeries, MetricValue, Run, timestamp_text
+from ..backend.metric_series import MetricSeries, MetricValue
+from ..backend.models import Artifact, Experiment, Run, User
+from ..backend.times import timestamp_text
 
 COMPONENT = "amlmock"
 
@@ -52,6 +54,11 @@ def experiment_dto(experiment: Experiment) -> dict[str, Any]:
     }
 
 
+def user_dto(user: User) -> dict[str, str]:
+    """CreatedBy: the user's object id, tenant and name."""
+    return {"userObjectId": user.object_id, "userTenantId": user.tenant_id, "userName": user.name}
+
+
 def run_dto(run: Run) -> dict[str, Any]:
     """RunDto: everything the SDK reads when it builds or refreshes a Run."""
     return {
@@ -59,8 +66,8 @@ def run_dto(run: Run) -> dict[str, Any]:
         "rootRunId": run.root_run_id,
         "experimentId": run.experiment_id,
         "createdUtc": timestamp(run.created_utc),
-        "createdBy": dict(run.created_by),
-        "userId": run.created_by["userObjectId"],
+        "createdBy": user_dto(run.created_by),
+        "userId": run.created_by.object_id,
         "runId": run.run_id,
         "parentRunId": run.parent_run_id,
         "status": run.status,

@@ -8,7 +8,8 @@ from typing import Mapping, Sequence
 from . import limits, messages
 from .errors import ConflictError, NotFoundError, NotImplementedByFake, ValidationError
 from .locking import locked
-from .models import SNAPSHOT_CONTAINER, Artifact, Snapshot, Workspace, utcnow
+from .models import SNAPSHOT_CONTAINER, Artifact, Snapshot, Workspace
+from .times import utcnow
 from .registry import is_registry_container
 from .state import BackendState
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Mapping, Union
 
-from .query import BoolOp, Comparison, Node
+from .filter_parser import BoolOp, Comparison, Node
 
 INDEXED_MAPS = ("Tags/", "Properties/")
 LIST_POSTING_LIMIT = 128

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
+from . import messages
 from .errors import ImmutablePropertyError
 
 Labels = dict[str, Optional[str]]
@@ -13,8 +14,5 @@ def check_properties_added(current: Mapping[str, object], update: Mapping[str, o
     """Properties are add-only: re-sending a key with its value is fine, another value is refused (every such key named)."""
     changed = [key for key in update if key in current and current[key] != update[key]]
     if changed:
-        described = "; ".join(
-            f"Property {key} already exists with value {current[key]}; cannot overwrite with {update[key]}"
-            for key in changed
-        )
+        described = "; ".join(messages.property_overwritten(key, current[key], update[key]) for key in changed)
         raise ImmutablePropertyError(described, target=changed[0])

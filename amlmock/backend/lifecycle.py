@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import messages
+
 EVENT_PREFIX = "Microsoft.MachineLearning.Run."
 
 # Ordered by transition order, as in the SDK's ``azureml._restclient.constants.RunStatus``.
@@ -69,15 +71,15 @@ def apply_status_event(current: str, kind: str) -> Transition:
     """Decide what a status event of ``kind`` does to a run whose status is ``current``."""
     target = EVENT_TARGETS[kind]
     if target is None:
-        return Transition(current, False, "event carries no status")
+        return Transition(current, False, messages.EVENT_WITHOUT_STATUS)
     if target == current:
-        return Transition(current, False, "already " + current)
+        return Transition(current, False, messages.already(current))
     if is_terminal(current):
         if current == "Completed" and target == "Failed":
-            return Transition(target, True, "fail() after complete() marks the run Failed")
-        return Transition(current, False, current + " is terminal")
+            return Transition(target, True, messages.FAILED_AFTER_COMPLETED)
+        return Transition(current, False, messages.terminal(current))
     if is_terminal(target):
-        return Transition(target, True, "run ended")
+        return Transition(target, True, messages.RUN_ENDED)
     if ALL_STATES.index(target) < ALL_STATES.index(current):
-        return Transition(current, False, "status does not move backwards")
-    return Transition(target, True, "run progressed")
+        return Transition(current, False, messages.NOT_BACKWARDS)
+    return Transition(target, True, messages.RUN_PROGRESSED)

@@ -7,8 +7,9 @@ Source: "Service limits in Azure Machine Learning" (resource-limits-capacity), a
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Callable, Mapping
 
+from . import messages
 from .errors import ValidationError
 
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -30,31 +31,33 @@ MAX_ARTIFACT_PATH_LENGTH = 5000
 MAX_FILTER_LENGTH = 5000  # amlmock's choice: room for several values of the maximum length, and a bound on parsing time
 
 
-def check_run_id(run_id: str) -> None:
+def check_name(name: object, pattern: re.Pattern[str], message: Callable[[object], str], target: str) -> str:
+    """``name`` when it is a string that ``pattern`` matches; otherwise a ValidationError saying ``message(name)``."""
+    if not isinstance(name, str) or not pattern.match(name):
+        raise ValidationError(message(name), target=target)
+    return name
+
+
+def check_run_id(run_id: object) -> str:
     """Run ids: 1-255 letters, digits, dashes and underscores (REST spec)."""
-    if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id):
-        raise ValidationError(
-            f"Run id {run_id!r} is invalid: run ids must be less than 256 characters and contain only "
-            "alphanumeric characters with dashes and underscores",
-            target="runId",
-        )
+    return check_name(run_id, RUN_ID_PATTERN, messages.invalid_run_id, target="runId")
 
 
-def check_experiment_name(name: str) -> None:
+def check_experiment_name(name: object) -> str:
     """Experiment names: a letter or digit, then up to 254 word characters or dashes."""
-    if not EXPERIMENT_NAME_PATTERN.match(name):
-        raise ValidationError(
-            f"Experiment name {name!r} is invalid: it must match {EXPERIMENT_NAME_PATTERN.pattern}",
-            target="experimentName",
-        )
+
+    def message(bad: object) -> str:
+        return messages.invalid_experiment_name(bad, EXPERIMENT_NAME_PATTERN.pattern)
+
+    return check_name(name, EXPERIMENT_NAME_PATTERN, message, target="experimentName")
 
 
 def check_length(what: str, value: object, limit: int) -> None:
     """A string field no longer than ``limit`` characters."""
     if value is not None and not isinstance(value, str):
-        raise ValidationError(f"{what} must be a string, not {type(value).__name__}", target=what)
+        raise ValidationError(messages.not_a_string(what, value), target=what)
     if isinstance(value, str) and len(value) > limit:
-        raise ValidationError(f"{what} is {len(value)} characters long; the limit is {limit}", target=what)
+        raise ValidationError(messages.too_long(what, len(value), limit), target=what)
 
 
 def check_string_map(
@@ -67,11 +70,15 @@ def check_string_map(
 ) -> None:
     """Tags or properties after an update: count, key and value lengths, string or null values."""
     if len(merged) > max_entries:
-        raise ValidationError(
-            f"A run can have at most {max_entries} {what}; this request would give it {len(merged)}", target=what
-        )
-    for key, value in merged.items():
+        raise ValidationError(messages.too_many_labels(what, max_entries, len(merged)), target=what)
+    check_entries(what, merged, max_value, max_key)
+
+
+def check_entries(what: str, labels: Mapping[str, object], max_value: int, max_key: int | None = None) -> None:
+    """Each key not empty (and no longer than ``max_key``), each value a string or null no longer than ``max_value``."""
+    for key, value in labels.items():
         if not key:
-            raise ValidationError(f"{what} keys must not be empty", target=what)
-        check_length(f"{what} key {key[:40]!r}", key, max_key)
-        check_length(f"{what} value of {key!r}", value, max_value)
+            raise ValidationError(messages.empty_keys(what), target=what)
+        if max_key is not None:
+            check_length(messages.label_key(what, key), key, max_key)
+        check_length(messages.label_value(what, key), value, max_value)

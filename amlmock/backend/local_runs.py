@@ -7,7 +7,8 @@ from typing import Any, Callable, Mapping
 from . import messages
 from .errors import ConflictError, ValidationError
 from .locking import locked
-from .models import Experiment, Run, StatusEvent, Workspace, utcnow
+from .models import Experiment, Run, StatusEvent, Workspace
+from .times import utcnow
 from .runs import RunOperations
 from .values import LocalRunSpec, RunFields
 from .workspaces import WorkspaceOperations

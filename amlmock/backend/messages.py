@@ -1,23 +1,234 @@
-"""Every error message the backend gives, in one place (the texts clients and tests see).
+"""Every error message of the backend, in one place: named texts and small functions that format them.
 
-Field names inside messages and error targets are the names the service's API gives the fields:
-the message says what the client sent.
+One section per module that raises them. The texts are the service's where it is known (tests assert
+some of them byte for byte); change one here and every place that raises it follows. Field names in
+messages and error targets are the names the service's API gives the fields: a message says what the client sent.
 """
 
 from __future__ import annotations
 
-from typing import Any
 
-# ------------------------------------------------------------------------------ paging
-def invalid_token(token: Any) -> str:
+# ---------------------------------------------------------------------------------- limits.py
+def invalid_run_id(run_id: object) -> str:
+    return (
+        f"Run id {run_id!r} is invalid: run ids must be less than 256 characters and contain only "
+        "alphanumeric characters with dashes and underscores"
+    )
+
+
+def invalid_experiment_name(name: object, pattern: str) -> str:
+    return f"Experiment name {name!r} is invalid: it must match {pattern}"
+
+
+def not_a_string(what: str, value: object) -> str:
+    return f"{what} must be a string, not {type(value).__name__}"
+
+
+def too_long(what: str, length: int, limit: int) -> str:
+    return f"{what} is {length} characters long; the limit is {limit}"
+
+
+def too_many_labels(what: str, limit: int, count: int) -> str:
+    return f"A run can have at most {limit} {what}; this request would give it {count}"
+
+
+def empty_keys(what: str) -> str:
+    return f"{what} keys must not be empty"
+
+
+def label_key(what: str, key: str) -> str:
+    """How a message names a tag's or property's key (its first 40 characters)."""
+    return f"{what} key {key[:40]!r}"
+
+
+def label_value(what: str, key: str) -> str:
+    """How a message names the value of a tag or property."""
+    return f"{what} value of {key!r}"
+
+
+# ---------------------------------------------------------------------------------- registry.py
+def invalid_model_name(name: object) -> str:
+    return (
+        f"Model name {name!r} is invalid: it must only consist of letters, numbers, dashes, periods or underscores, "
+        "start with a letter or number, and be between 1 and 255 characters long"
+    )
+
+
+def object_of_strings(what: str) -> str:
+    return f"{what} must be an object of strings"
+
+
+def bad_model_order(orders: tuple[str, ...], order: object) -> str:
+    return f"orderBy must be one of {', '.join(orders)}, not {order!r}"
+
+
+# ---------------------------------------------------------------------------------- registry_service.py
+ASSET_NEEDS_NAME = "An asset needs a name"
+ASSET_NEEDS_PREFIX = "An asset needs at least one artifact prefix"
+MODEL_NEEDS_MIME_TYPE = "A model needs a mimeType"
+MODEL_FIELD_LABELS = {"mime_type": "mimeType", "framework": "framework", "framework_version": "frameworkVersion"}
+
+
+def not_found(kind: str, name: str) -> str:
+    """``kind`` is ``Run``, ``Asset``, ``Model`` ..."""
+    return f"{kind} {name!r} was not found"
+
+
+def prefixes_overlap(path: str) -> str:
+    return f"Two prefixes of the asset hold {path!r}"
+
+
+def nothing_to_register(origin: str, container: str, prefix: str) -> str:
+    return f"No artifact of {origin}/{container} has a path starting with {prefix!r}: there is nothing to register"
+
+
+def run_of_other_experiment(run_id: str, its_experiment: str, named: str | None) -> str:
+    return f"Run {run_id!r} belongs to experiment {its_experiment!r}, not {named!r}"
+
+
+def bad_model_count(maximum: int, count: int) -> str:
+    return f"count must be from 1 to {maximum}, not {count}"
+
+
+def bad_page_offset(offset: int) -> str:
+    return f"The page offset {offset} is invalid"
+
+
+# ---------------------------------------------------------------------------------- labels.py
+def property_overwritten(key: str, current: object, new: object) -> str:
+    return f"Property {key} already exists with value {current}; cannot overwrite with {new}"
+
+
+# ---------------------------------------------------------------------------------- lifecycle.py
+# Why a status event was applied or ignored (the run's status history keeps the reason).
+EVENT_WITHOUT_STATUS = "event carries no status"
+FAILED_AFTER_COMPLETED = "fail() after complete() marks the run Failed"
+RUN_ENDED = "run ended"
+NOT_BACKWARDS = "status does not move backwards"
+RUN_PROGRESSED = "run progressed"
+
+
+def already(status: str) -> str:
+    return "already " + status
+
+
+def terminal(status: str) -> str:
+    return status + " is terminal"
+
+
+# ---------------------------------------------------------------------------------- filter_parser.py, query.py
+# Why one reading of an OData filter fails (``unreadable_filter`` puts it into the message).
+MISSING_CLOSING_PARENTHESIS = "missing ')'"
+EXPECTED_COMPARISON = "expected '<field> eq|ne|gt|ge|lt|le <value>'"
+UNTERMINATED_STRING = "unterminated string"
+MISSING_VALUE = "missing value"
+
+
+def unexpected_text(rest: str) -> str:
+    return "unexpected text " + repr(rest)
+
+
+def nested_too_deep(limit: int) -> str:
+    return f"parentheses nested more than {limit} deep"
+
+
+def unsupported_field(name: str) -> str:
+    return f"unsupported field {name!r}"
+
+
+def unreadable_filter(text: str, why: str, position: int) -> str:
+    return f"amlmock cannot evaluate the filter {text!r}: {why} (at character {position})"
+
+
+def filter_too_ambiguous(text: str, work_limit: int, first_why: str | None, first_position: int) -> str:
+    first = f"; the first reading failed: {first_why}, at character {first_position}" if first_why else ""
+    return (
+        f"amlmock cannot evaluate the filter {text!r}: it is too ambiguous or complex to read (its unescaped "
+        f"quotes and operators allow more readings than amlmock tries within {work_limit} work units{first})"
+    )
+
+
+def not_a_date_time(literal: str) -> str:
+    return f"amlmock cannot read {literal!r} as a date-time"
+
+
+def not_a_number(literal: str) -> str:
+    return f"amlmock cannot read {literal!r} as a number"
+
+
+def bad_orderby(text: str, fields: tuple[str, ...]) -> str:
+    return f"amlmock cannot order by {text!r}: use one of {', '.join(fields)} followed by asc or desc"
+
+
+# ---------------------------------------------------------------------------------- run_filter.py (MLflow's)
+def invalid_mlflow_filter(text: str, why: str) -> str:
+    return f"Invalid filter string {text!r}: {why}"
+
+
+NOT_WITHOUT_IN = "NOT must be followed by IN"
+
+
+def cannot_read(rest: str) -> str:
+    return f"cannot read {rest!r}"
+
+
+def expected(what: str, found: str) -> str:
+    """``expected an identifier, found 'x'`` (``what``: an identifier, a comparator, a quoted string)."""
+    return f"expected {what}, found {found!r}"
+
+
+def expected_key_after(prefix: str) -> str:
+    return f"expected a key after {prefix!r}."
+
+
+def not_a_run_attribute(key: str, attributes: tuple[str, ...]) -> str:
+    return f"{key!r} is not a run attribute one can search on ({', '.join(attributes)})"
+
+
+def bad_comparator(comparator: str, kind: str, key: str, allowed: tuple[str, ...]) -> str:
+    return f"{comparator} is not a comparator for {kind} {key!r} (allowed: {', '.join(allowed)})"
+
+
+def needs_string_list(comparator: str) -> str:
+    return f"{comparator} needs a parenthesised list of strings"
+
+
+def list_not_closed(comparator: str) -> str:
+    return f"the list after {comparator} is not closed"
+
+
+def needs_number(kind: str, key: str, found: str) -> str:
+    return f"{kind} {key!r} must be compared with a number, not {found!r}"
+
+
+def expected_and(found: str) -> str:
+    return f"expected AND, found {found!r} (MLflow filters join clauses with AND only)"
+
+
+def unexpected_in_order_by(found: str) -> str:
+    return f"unexpected {found!r} in order_by entry"
+
+
+# ---------------------------------------------------------------------------------- MLflow's words (api/mlflow.py, tracking.py)
+def no_mlflow_experiment(experiment_id: object) -> str:
+    return f"Could not find experiment with ID {experiment_id}"
+
+
+# ---------------------------------------------------------------------------------- times.py
+def not_an_iso_time(text: str) -> str:
+    return f"not an ISO 8601 time: {text!r}"
+
+
+# ---------------------------------------------------------------------------------- paging.py
+def invalid_token(token: object) -> str:
     return f"The continuation token {token!r} is invalid"
 
 
-def invalid_top(top: Any) -> str:
+def invalid_top(top: object) -> str:
     return f"top must be a positive integer, not {top!r}"
 
 
-# -------------------------------------------------------------------- workspaces, experiments
+# ---------------------------------------------------------------------------------- workspaces.py
 def workspace_not_found(subscription_id: str, resource_group: str, name: str) -> str:
     return f"Workspace {name!r} was not found in resource group {resource_group!r} of subscription {subscription_id!r}"
 
@@ -34,11 +245,11 @@ def experiment_id_not_found(experiment_id: str) -> str:
     return f"Experiment with id {experiment_id!r} was not found"
 
 
-def unknown_view_type(view_type: Any, views: Any) -> str:
+def unknown_view_type(view_type: object, views: object) -> str:
     return f"viewType must be one of {', '.join(views)}, not {view_type!r}"
 
 
-# -------------------------------------------------------------------------------- runs
+# ---------------------------------------------------------------------------------- runs.py
 RUN_FIELD_LABELS = {
     "name": "name",
     "display_name": "displayName",
@@ -72,14 +283,14 @@ def parent_fixed(run_id: str) -> str:
     return f"The parent of run {run_id!r} cannot be changed"
 
 
-def unknown_event(name: Any) -> str:
+def unknown_event(name: object) -> str:
     return f"amlmock does not know the run event {name!r}"
 
 
 ERROR_EVENT_NEEDS_ERROR = "An Error event needs data.ErrorResponse"
 
 
-# -------------------------------------------------------------------------- local runs
+# ---------------------------------------------------------------------------------- local_runs.py
 def not_local_run(run_id: str) -> str:
     return f"Run {run_id!r} is not a local run"
 
@@ -95,7 +306,7 @@ def invalid_pids(max_pid: int) -> str:
 NO_PROCESS_CHECK = "This amlmock backend records no process ids (it has no process check)"
 
 
-# ----------------------------------------------------------------------------- metrics
+# ---------------------------------------------------------------------------------- metrics.py
 def too_many_metric_rows(limit: int, rows: int) -> str:
     return f"A metric batch can hold at most {limit} rows; this one has {rows}"
 
@@ -112,7 +323,7 @@ def metric_not_found(name: str, run_id: str) -> str:
     return f"Metric {name!r} was not found for run {run_id!r}"
 
 
-# --------------------------------------------------------------------------- artifacts
+# ---------------------------------------------------------------------------------- artifacts.py
 def artifact_not_found(path: str, container: str) -> str:
     return f"Artifact {path!r} was not found in container {container!r}"
 
@@ -121,7 +332,7 @@ def registry_container_fixed(container: str) -> str:
     return f"Container {container!r} holds the files of a registered model, which cannot change"
 
 
-def invalid_artifact_path(path: Any, why: str = "is invalid") -> str:
+def invalid_artifact_path(path: object, why: str = "is invalid") -> str:
     return f"Artifact path {path!r} {why}"
 
 

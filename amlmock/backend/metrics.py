@@ -8,7 +8,9 @@ from . import limits, messages
 from .changes import MetricRow
 from .errors import NotFoundError, ServiceError, ValidationError
 from .locking import locked
-from .models import MetricSeries, MetricValue, Run, new_id, utcnow
+from .metric_series import MetricSeries, MetricValue
+from .models import Run, new_id
+from .times import utcnow
 from .paging import decode_offset, encode_offset
 from .state import BackendState
 from .values import MetricBatch, MetricInput

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import limits
+from . import limits, messages
 from .errors import ValidationError
 from .labels import Labels
 
@@ -176,23 +176,14 @@ class ModelRegistry:
 
 def check_model_name(name: object) -> str:
     """Model names: a letter or digit, then up to 254 letters, digits, ``-``, ``.`` or ``_``."""
-    if not isinstance(name, str) or not MODEL_NAME_PATTERN.match(name):
-        raise ValidationError(
-            f"Model name {name!r} is invalid: it must only consist of letters, numbers, dashes, periods or underscores, "
-            "start with a letter or number, and be between 1 and 255 characters long",
-            target="name",
-        )
-    return name
+    return limits.check_name(name, MODEL_NAME_PATTERN, messages.invalid_model_name, "name")
 
 
 def check_labels(what: str, labels: object) -> Labels:
     """Tags or properties: string keys (not empty), string or null values."""
     if not isinstance(labels, dict):
-        raise ValidationError(f"{what} must be an object of strings", target=what)
-    for key, value in labels.items():
-        if not key:
-            raise ValidationError(f"{what} keys must not be empty", target=what)
-        limits.check_length(f"{what} value of {key!r}", value, limits.MAX_VALUE_LENGTH)
+        raise ValidationError(messages.object_of_strings(what), target=what)
+    limits.check_entries(what, labels, limits.MAX_VALUE_LENGTH)
     return dict(labels)
 
 
@@ -208,7 +199,7 @@ def newest_per_name(models: list[RegisteredModel]) -> list[RegisteredModel]:
 def ordered(models: list[RegisteredModel], order: str) -> list[RegisteredModel]:
     """``models`` in one of the ``ORDERS``; equal times go by registration order, in the same direction."""
     if order not in ORDERS:
-        raise ValidationError(f"orderBy must be one of {', '.join(ORDERS)}, not {order!r}", target="orderBy")
+        raise ValidationError(messages.bad_model_order(ORDERS, order), target="orderBy")
     by_update = order.startswith("Updated")
     return sorted(
         models,

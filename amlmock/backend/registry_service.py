@@ -10,11 +10,12 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
-from . import limits
+from . import limits, messages
 from .changes import ChangeLog
 from .errors import NotFoundError, ValidationError
 from .labels import check_properties_added
-from .models import Artifact, Run, Workspace, utcnow
+from .models import Artifact, Run, Workspace
+from .times import utcnow
 from .registry import (
     MAX_PAGE_SIZE,
     DEFAULT_FRAMEWORK,
@@ -65,9 +66,9 @@ class RegistryService:
         """
         with self._lock:
             if not isinstance(name, str) or not name:
-                raise ValidationError("An asset needs a name", target="name")
+                raise ValidationError(messages.ASSET_NEEDS_NAME, target="name")
             if not sources:
-                raise ValidationError("An asset needs at least one artifact prefix", target="artifacts")
+                raise ValidationError(messages.ASSET_NEEDS_PREFIX, target="artifacts")
             if run_id is not None:
                 _run(workspace, run_id)
             asset_id = uuid.uuid4().hex
@@ -76,7 +77,7 @@ class RegistryService:
             for source in sources:
                 for artifact in self._artifacts_under(workspace, source):
                     if artifact.path in copies:
-                        raise ValidationError(f"Two prefixes of the asset hold {artifact.path!r}", target="artifacts")
+                        raise ValidationError(messages.prefixes_overlap(artifact.path), target="artifacts")
                     copies[artifact.path] = Artifact(
                         source.origin, asset.container, artifact.path, asset.created_utc, artifact.content
                     )
@@ -92,9 +93,7 @@ class RegistryService:
         found = self._list_artifacts(workspace, source.container, source.path)
         if not found:
             raise NotFoundError(
-                f"No artifact of {source.origin}/{source.container} has a path starting with {source.path!r}: "
-                "there is nothing to register",
-                target="artifacts",
+                messages.nothing_to_register(source.origin, source.container, source.path), target="artifacts"
             )
         return found
 
@@ -103,7 +102,7 @@ class RegistryService:
         with self._lock:
             asset = workspace.registry.assets.get(asset_id)
             if asset is None:
-                raise NotFoundError(f"Asset {asset_id!r} was not found", target="id")
+                raise NotFoundError(messages.not_found("Asset", asset_id), target="id")
             return asset
 
     # ---------------------------------------------------------------------- models
@@ -156,14 +155,15 @@ class RegistryService:
             run = _run(workspace, new.run_id)
             if experiment_name not in (None, run.experiment_name):
                 raise ValidationError(
-                    f"Run {run.run_id!r} belongs to experiment {run.experiment_name!r}, not {experiment_name!r}",
+                    messages.run_of_other_experiment(run.run_id, run.experiment_name, experiment_name),
                     target="experimentName",
                 )
             experiment_name = run.experiment_name
         if not new.mime_type:
-            raise ValidationError("A model needs a mimeType", target="mimeType")
-        for what, text in (("mimeType", new.mime_type), ("framework", new.framework), ("frameworkVersion", new.framework_version)):
-            limits.check_length(what, text, limits.MAX_VALUE_LENGTH)
+            raise ValidationError(messages.MODEL_NEEDS_MIME_TYPE, target="mimeType")
+        labels = messages.MODEL_FIELD_LABELS
+        for attribute in ("mime_type", "framework", "framework_version"):
+            limits.check_length(labels[attribute], getattr(new, attribute), limits.MAX_VALUE_LENGTH)
         limits.check_length("description", new.description, limits.MAX_DESCRIPTION_LENGTH)
         check_labels("tags", new.tags)
         check_labels("properties", new.properties)
@@ -175,15 +175,15 @@ class RegistryService:
             name, _, version = model_id.rpartition(":")
             found = workspace.registry.versions.get(name, {}).get(int(version)) if version.isdigit() else None
             if found is None:
-                raise NotFoundError(f"Model {model_id!r} was not found", target="id")
+                raise NotFoundError(messages.not_found("Model", model_id), target="id")
             return found
 
     def query(self, workspace: Workspace, query: ModelQuery) -> ModelPage:
         """The models that pass ``query``'s filters (only each name's newest of them with ``latest_only``), in its order."""
         if not 1 <= query.count <= MAX_PAGE_SIZE:
-            raise ValidationError(f"count must be from 1 to {MAX_PAGE_SIZE}, not {query.count}", target="count")
+            raise ValidationError(messages.bad_model_count(MAX_PAGE_SIZE, query.count), target="count")
         if query.offset < 0:
-            raise ValidationError(f"The page offset {query.offset} is invalid", target="$skipToken")
+            raise ValidationError(messages.bad_page_offset(query.offset), target="$skipToken")
         with self._lock:
             matches = [model for model in workspace.registry.all_models() if query.matches(model)]
             if query.latest_only:
@@ -229,5 +229,5 @@ class RegistryService:
 def _run(workspace: Workspace, run_id: str) -> Run:
     run = workspace.runs.get(run_id)
     if run is None:
-        raise NotFoundError(f"Run {run_id!r} was not found", target="runId")
+        raise NotFoundError(messages.not_found("Run", run_id), target="runId")
     return run

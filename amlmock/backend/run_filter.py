@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence, Union
 
-from . import limits
+from . import limits, messages
 from .errors import ValidationError
 
 ENTITIES = {
@@ -71,7 +71,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while position < len(text.rstrip()):
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise ValidationError(f"Invalid filter string {text!r}: cannot read {text[position:].strip()[:40]!r}", target="filter")
+            raise ValidationError(messages.invalid_mlflow_filter(text, messages.cannot_read(text[position:].strip()[:40])), target="filter")
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         position = match.end()
@@ -95,7 +95,7 @@ class _Reader:
         return token
 
     def fail(self, what: str) -> ValidationError:
-        return ValidationError(f"Invalid filter string {self.text!r}: {what}", target="filter")
+        return ValidationError(messages.invalid_mlflow_filter(self.text, what), target="filter")
 
     def keyword(self, *words: str) -> bool:
         kind, value = self.peek()
@@ -110,7 +110,7 @@ class _Reader:
         if kind == "backtick" or kind == "string":
             return "attribute", _attribute(value[1:-1], self)
         if kind != "word":
-            raise self.fail(f"expected an identifier, found {value or 'the end'!r}")
+            raise self.fail(messages.expected("an identifier", value or "the end"))
         entity = ENTITIES.get(value.lower()) if self.peek() == ("punct", ".") else None
         if entity is None:
             return "attribute", _attribute(value, self)
@@ -123,14 +123,14 @@ class _Reader:
                 self.take()
                 key += "." + self.take()[1]
         else:
-            raise self.fail(f"expected a key after {value!r}.")
+            raise self.fail(messages.expected_key_after(value))
         return entity, _attribute(key, self) if entity == "attribute" else key
 
 
 def _attribute(key: str, reader: _Reader) -> str:
     key = ATTRIBUTE_ALIASES.get(key, key)
     if key not in STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES:
-        raise reader.fail(f"{key!r} is not a run attribute one can search on ({', '.join(STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES)})")
+        raise reader.fail(messages.not_a_run_attribute(key, STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES))
     return key
 
 
@@ -142,15 +142,15 @@ def _comparator(reader: _Reader) -> str:
     for words, comparator in ((("NOT",), "NOT IN"), (("IN",), "IN"), (("LIKE",), "LIKE"), (("ILIKE",), "ILIKE")):
         if reader.keyword(*words):
             if comparator == "NOT IN" and not reader.keyword("IN"):
-                raise reader.fail("NOT must be followed by IN")
+                raise reader.fail(messages.NOT_WITHOUT_IN)
             return comparator
-    raise reader.fail(f"expected a comparator, found {value or 'the end'!r}")
+    raise reader.fail(messages.expected("a comparator", value or "the end"))
 
 
 def _string(token: tuple[str, str], reader: _Reader) -> str:
     kind, value = token
     if kind != "string":
-        raise reader.fail(f"expected a quoted string, found {value or 'the end'!r}")
+        raise reader.fail(messages.expected("a quoted string", value or "the end"))
     return re.sub(r"\\(.)", r"\1", value[1:-1])
 
 
@@ -158,22 +158,22 @@ def _value(reader: _Reader, kind: str, key: str, comparator: str) -> Union[float
     numeric = kind == "metric" or (kind == "attribute" and key in NUMERIC_ATTRIBUTES)
     allowed = NUMERIC_COMPARATORS if numeric else STRING_COMPARATORS
     if comparator not in allowed:
-        raise reader.fail(f"{comparator} is not a comparator for {kind} {key!r} (allowed: {', '.join(allowed)})")
+        raise reader.fail(messages.bad_comparator(comparator, kind, key, allowed))
     if comparator in ("IN", "NOT IN"):
         if reader.take() != ("punct", "("):
-            raise reader.fail(f"{comparator} needs a parenthesised list of strings")
+            raise reader.fail(messages.needs_string_list(comparator))
         items = [_string(reader.take(), reader)]
         while reader.peek() == ("punct", ","):
             reader.take()
             items.append(_string(reader.take(), reader))
         if reader.take() != ("punct", ")"):
-            raise reader.fail(f"the list after {comparator} is not closed")
+            raise reader.fail(messages.list_not_closed(comparator))
         return tuple(items)
     token = reader.take()
     if not numeric:
         return _string(token, reader)
     if token[0] != "number":
-        raise reader.fail(f"{kind} {key!r} must be compared with a number, not {token[1] or 'nothing'!r}")
+        raise reader.fail(messages.needs_number(kind, key, token[1] or "nothing"))
     return float(token[1])
 
 
@@ -191,7 +191,7 @@ def parse_filter(text: str | None) -> list[Clause]:
         if reader.peek()[0] == "end":
             return clauses
         if not reader.keyword("AND"):
-            raise reader.fail(f"expected AND, found {reader.peek()[1]!r} (MLflow filters join clauses with AND only)")
+            raise reader.fail(messages.expected_and(reader.peek()[1]))
 
 
 def parse_order_by(entries: Sequence[str]) -> list[OrderKey]:
@@ -204,7 +204,7 @@ def parse_order_by(entries: Sequence[str]) -> list[OrderKey]:
         if not descending:
             reader.keyword("ASC")
         if reader.peek()[0] != "end":
-            raise reader.fail(f"unexpected {reader.peek()[1]!r} in order_by entry")
+            raise reader.fail(messages.unexpected_in_order_by(reader.peek()[1]))
         keys.append(OrderKey(kind, key, descending))
     return keys
 

@@ -11,7 +11,8 @@ from .errors import ConflictError, NotFoundError, ServiceError, ValidationError
 from .labels import check_properties_added
 from .lifecycle import apply_status_event, event_kind, is_terminal
 from .locking import locked
-from .models import DEFAULT_USER, Experiment, Run, StatusEvent, Workspace, is_run_filter_field, utcnow
+from .models import DEFAULT_USER, Experiment, Run, StatusEvent, Workspace, is_run_filter_field
+from .times import utcnow
 from .paging import Page, SortKey, keyset_page, page_size
 from .query import OrderBy, evaluate, parse_orderby
 from .state import BackendState

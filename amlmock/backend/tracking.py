@@ -19,7 +19,8 @@ from .changes import MetricRow
 from .errors import ImmutablePropertyError, NotFoundError, ValidationError
 from .lifecycle import EVENT_PREFIX, is_terminal
 from .locking import locked
-from .models import Experiment, MetricSeries, Run, Workspace, new_id
+from .metric_series import MetricSeries
+from .models import Experiment, Run, Workspace, new_id
 from .run_filter import Clause, OrderKey, matches
 from .runs import RunOperations
 from .values import RunEvent
@@ -148,7 +149,7 @@ def _attribute(run: Run, key: str) -> Any:
         "run_id": lambda: run.run_id,
         "run_name": lambda: run.display_name or run.name or run.run_id,
         "status": lambda: mlflow_status(run),
-        "user_id": lambda: run.created_by.get("userName"),
+        "user_id": lambda: run.created_by.name,
         "lifecycle_stage": lambda: "deleted" if run.deleted else "active",
         "start_time": lambda: epoch_ms(run.start_time_utc or run.created_utc),
         "end_time": lambda: epoch_ms(run.end_time_utc),

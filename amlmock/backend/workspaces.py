@@ -8,9 +8,11 @@ from .. import defaults
 from . import limits, messages
 from .errors import NotFoundError, ValidationError
 from .locking import locked
-from .models import Experiment, Run, Workspace, is_experiment_filter_field, new_id, utcnow, workspace_key
+from .models import Experiment, Run, Workspace, is_experiment_filter_field, new_id, workspace_key
 from .paging import Page, offset_page, page_size
-from .query import Node, evaluate, parse_filter
+from .filter_parser import Node, parse_filter
+from .query import evaluate
+from .times import utcnow
 from .state import BackendState
 from .values import PageRequest
 

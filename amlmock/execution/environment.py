@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ..backend.models import Run, Workspace
+from ..run_variables import run_context_variables
 from ..tokens import run_token
 
 
@@ -12,20 +13,20 @@ def run_environment(workspace: Workspace, run: Run, service_base: str, key: byte
     """The variables that make ``Run.get_context()`` return ``run`` instead of an offline run (its run token
     signed with ``key``, the serving app's, when given)."""
     token, expiry = run_token(run.run_id, workspace.workspace_id, key)
-    return {
-        "AZUREML_ARM_SUBSCRIPTION": workspace.subscription_id,
-        "AZUREML_ARM_RESOURCEGROUP": workspace.resource_group,
-        "AZUREML_ARM_WORKSPACE_NAME": workspace.name,
-        "AZUREML_ARM_PROJECT_NAME": run.experiment_name,
-        "AZUREML_EXPERIMENT_ID": run.experiment_id,
-        "AZUREML_WORKSPACE_ID": workspace.workspace_id,
-        "AZUREML_RUN_ID": run.run_id,
-        "AZUREML_RUN_TOKEN": token,
-        "AZUREML_RUN_TOKEN_EXPIRY": str(int(expiry.timestamp())),
-        "AZUREML_SERVICE_ENDPOINT": service_base,
-        "AZUREML_DISCOVERY_SERVICE_ENDPOINT": service_base + "/discovery",
-        **mlflow_environment(workspace, run, service_base, token),
-    }
+    context = run_context_variables(
+        subscription_id=workspace.subscription_id,
+        resource_group=workspace.resource_group,
+        workspace_name=workspace.name,
+        workspace_id=workspace.workspace_id,
+        experiment_name=run.experiment_name,
+        experiment_id=run.experiment_id,
+        run_id=run.run_id,
+        token=token,
+        token_expiry=expiry,
+        service_endpoint=service_base,
+        discovery_endpoint=service_base + "/discovery",
+    )
+    return {**context, **mlflow_environment(workspace, run, service_base, token)}
 
 
 def mlflow_environment(workspace: Workspace, run: Run, service_base: str, token: str) -> dict[str, str]:

@@ -10,12 +10,13 @@ import sys
 import zipfile
 from typing import Any
 
+from ..defaults import DRIVER_LOG
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "driver.py")
 WRAPPER = os.path.join(HERE, "script_wrapper.py")
 CONFIG_NAME = "amlmock-run.json"
 CONFIG_PATH = f"azureml-setup/{CONFIG_NAME}"
-LOG_NAME = "azureml-logs/70_driver_log.txt"
 
 
 def script_interpreter(configuration: dict[str, Any]) -> str:
@@ -79,7 +80,7 @@ def driver_config(
         "run_id": run_id,
         "container": container,
         "token": token,
-        "log_name": LOG_NAME,
+        "log_name": DRIVER_LOG,
         "interpreter": script_interpreter(configuration),
         "wrapper": WRAPPER,
         "script": configuration.get("script") or "",

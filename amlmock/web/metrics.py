@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from ..backend.models import MetricSeries, Run, Workspace
+from ..backend.metric_series import MetricSeries
+from ..backend.models import Run, Workspace
 from ..backend.service import Backend
 from .charts import line_chart
 from .layout import cell, table

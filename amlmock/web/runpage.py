@@ -9,11 +9,11 @@ from ..backend.lifecycle import TERMINAL_STATES
 from ..backend.models import Run, Workspace
 from ..backend.service import Backend
 from ..backend.values import PageRequest
+from ..defaults import DRIVER_LOG
 from .layout import labels, link, page, run_title, status, table, when
 from .links import Links
 from .metrics import metrics_section
 
-DRIVER_LOG = "azureml-logs/70_driver_log.txt"
 REFRESH_SECONDS = 3
 MAX_LOG_CHARACTERS = 200_000  # the tail shown of a longer log
 CHILD_PAGE = 5000
