@@ -14,3 +14,6 @@ USER_NAME = "amlmock-user"
 
 # The artifact a local run's driver writes the script's output to (the service's name for it).
 DRIVER_LOG = "azureml-logs/70_driver_log.txt"
+USER_NAME_KEY = "userName"
+# The one user of the fake, in the shape of a run's ``createdBy`` (the handle's ``run.created_by`` shows it).
+DEFAULT_CREATOR = {"userObjectId": USER_OBJECT_ID, "userTenantId": TENANT_ID, USER_NAME_KEY: USER_NAME}

@@ -15,7 +15,7 @@ from ..backend.errors import NotImplementedByFake, ServiceError, ValidationError
 from ..backend.models import DEFAULT_USER
 from ..backend.registry import MAX_PAGE_SIZE, ArtifactRef, Asset, LabelFilter, ModelChange, ModelQuery, NewModel, RegisteredModel
 from .app import WORKSPACE_PATH, Call, Router
-from .wire import timestamp, user_dto
+from .wire import timestamp
 
 MMS_PREFIX = "/modelmanagement/"
 MMS = "/modelmanagement/v1.0" + WORKSPACE_PATH
@@ -84,7 +84,7 @@ def model_dto(model: RegisteredModel) -> dict[str, Any]:
         "sampleInputData": None,
         "sampleOutputData": None,
         "resourceRequirements": None,
-        "createdBy": user_dto(DEFAULT_USER),
+        "createdBy": dict(DEFAULT_USER),
     }
 
 

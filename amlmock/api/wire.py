@@ -8,7 +8,7 @@ from typing import Any
 
 from ..backend.errors import ServiceError
 from ..backend.metric_series import MetricSeries, MetricValue
-from ..backend.models import Artifact, Experiment, Run, User
+from ..backend.models import Artifact, Experiment, Run
 from ..backend.times import timestamp_text
 
 COMPONENT = "amlmock"
@@ -54,11 +54,6 @@ def experiment_dto(experiment: Experiment) -> dict[str, Any]:
     }
 
 
-def user_dto(user: User) -> dict[str, str]:
-    """CreatedBy: the user's object id, tenant and name."""
-    return {"userObjectId": user.object_id, "userTenantId": user.tenant_id, "userName": user.name}
-
-
 def run_dto(run: Run) -> dict[str, Any]:
     """RunDto: everything the SDK reads when it builds or refreshes a Run."""
     return {
@@ -66,8 +61,8 @@ def run_dto(run: Run) -> dict[str, Any]:
         "rootRunId": run.root_run_id,
         "experimentId": run.experiment_id,
         "createdUtc": timestamp(run.created_utc),
-        "createdBy": user_dto(run.created_by),
-        "userId": run.created_by.object_id,
+        "createdBy": dict(run.created_by),
+        "userId": run.created_by["userObjectId"],
         "runId": run.run_id,
         "parentRunId": run.parent_run_id,
         "status": run.status,

@@ -7,22 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
-from ..defaults import TENANT_ID, USER_NAME, USER_OBJECT_ID
+from ..defaults import DEFAULT_CREATOR
 from .index import RunIndex
 from .metric_series import MetricSeries
 from .query import MISSING
 from .registry import ModelRegistry
 
-@dataclass(frozen=True)
-class User:
-    """Who created a run: an Azure AD object id in a tenant, and a name."""
-
-    object_id: str
-    tenant_id: str
-    name: str
-
-
-DEFAULT_USER = User(USER_OBJECT_ID, TENANT_ID, USER_NAME)  # the fake has one user
+DEFAULT_USER = DEFAULT_CREATOR  # the fake has one user (shared: nothing mutates it)
 
 
 def new_id() -> str:
@@ -69,7 +60,7 @@ class Run:
     root_run_id: str
     parent_run_id: str | None
     created_utc: datetime
-    created_by: User
+    created_by: Mapping[str, str]
     status: str = "NotStarted"
     name: str | None = None
     display_name: str | None = None

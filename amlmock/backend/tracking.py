@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
+from ..defaults import USER_NAME_KEY
 from . import limits
 from .changes import MetricRow
 from .errors import ImmutablePropertyError, NotFoundError, ValidationError
@@ -149,7 +150,7 @@ def _attribute(run: Run, key: str) -> Any:
         "run_id": lambda: run.run_id,
         "run_name": lambda: run.display_name or run.name or run.run_id,
         "status": lambda: mlflow_status(run),
-        "user_id": lambda: run.created_by.name,
+        "user_id": lambda: run.created_by.get(USER_NAME_KEY),
         "lifecycle_stage": lambda: "deleted" if run.deleted else "active",
         "start_time": lambda: epoch_ms(run.start_time_utc or run.created_utc),
         "end_time": lambda: epoch_ms(run.end_time_utc),

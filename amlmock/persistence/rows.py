@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import datetime
 from typing import Any, Iterable, Iterator
 
 from ..backend.metric_series import MetricSeries
-from ..backend.models import DEFAULT_USER, Artifact, Experiment, Run, Snapshot, StatusEvent, User, Workspace
+from ..backend.models import DEFAULT_USER, Artifact, Experiment, Run, Snapshot, StatusEvent, Workspace
 from ..backend.registry import ArtifactRef, Asset, RegisteredModel
 
 Row = tuple[Any, ...]
@@ -51,7 +50,7 @@ def run_row(ws: Workspace, run: Run) -> Row:
         "error": run.error,
         "warnings": run.warnings or None,
         "processes": run.processes or None,
-        "created_by": None if run.created_by == DEFAULT_USER else dataclasses.asdict(run.created_by),
+        "created_by": None if run.created_by is DEFAULT_USER else dict(run.created_by),
         "events": [_event_row(event) for event in run.status_history] or None,
         "params": run.params or None,
         "deleted": run.deleted or None,
@@ -216,7 +215,7 @@ def _run_from(row: Row) -> Run:
     details = json.loads(details_text)
     run = Run(
         run_id=run_id, experiment_id=experiment_id, experiment_name="", run_number=number, root_run_id=root,
-        parent_run_id=parent, created_utc=_parse(created), created_by=User(**details["created_by"]) if details.get("created_by") else DEFAULT_USER,
+        parent_run_id=parent, created_utc=_parse(created), created_by=details.get("created_by") or DEFAULT_USER,
         status=status, name=name, display_name=display_name, description=description, target=target,
         run_type=run_type, run_type_v2=details.get("run_type_v2"), script_name=script_name, hidden=bool(hidden),
         start_time_utc=_parse(start), end_time_utc=_parse(end), run_definition=details.get("run_definition"),
