@@ -8,7 +8,7 @@ ids are a list, and only larger postings are sets (a set costs about five times 
 
 from __future__ import annotations
 
-from typing import Mapping, Union
+from typing import Mapping, TypeVar, Union, cast
 
 from .filter_parser import BoolOp, Comparison, Node
 
@@ -16,6 +16,7 @@ INDEXED_MAPS = ("Tags/", "Properties/")
 LIST_POSTING_LIMIT = 128
 
 Posting = Union[str, list, set]
+Value = TypeVar("Value")  # a tag or property value: str, or None for a tag without one
 
 
 def _add(postings: dict, key: object, run_id: str) -> None:
@@ -68,8 +69,8 @@ class RunIndex:
         _add(self.by_root, root_run_id, run_id)
 
     def update(
-        self, prefix: str, run_id: str, before: Mapping[str, object], after: Mapping[str, object]
-    ) -> dict[str, object]:
+        self, prefix: str, run_id: str, before: Mapping[str, Value], after: Mapping[str, Value]
+    ) -> dict[str, Value]:
         """Re-index the tags (``prefix`` ``Tags/``) or properties of one run after a change.
 
         Returns ``after`` to store on the run: equal, with the shared copy of each value other runs hold too.
@@ -84,12 +85,12 @@ class RunIndex:
                 if not postings:
                     keys.pop(key, None)
                     shared.pop(key, None)
-        stored: dict[str, object] = {}
+        stored: dict[str, Value] = {}
         for key, value in after.items():
             postings = keys.setdefault(key, {})
             _add(postings, value, run_id)
             if not isinstance(postings[value], str):  # other runs hold this value too
-                value = shared.setdefault(key, {}).setdefault(value, value)
+                value = cast(Value, shared.setdefault(key, {}).setdefault(value, value))
             stored[key] = value
         return stored
 

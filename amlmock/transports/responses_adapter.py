@@ -51,14 +51,22 @@ def wsgi_callback(app: WSGIApp) -> Callable[[PreparedRequest], Reply]:
     return callback
 
 
-def wsgi_environ(request: PreparedRequest) -> dict[str, Any]:
-    """The WSGI environ (PEP 3333) of an intercepted request, as an HTTP server would build it."""
-    body = request.body
+def _body_bytes(body: Any) -> bytes:
+    """A request body as bytes: ``requests`` allows bytes, text, a file or an iterable of chunks."""
     if hasattr(body, "read"):
         body = body.read()
+    if body is None:
+        return b""
     if isinstance(body, str):
-        body = body.encode("utf-8")
-    body = body or b""
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    return b"".join(chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk) for chunk in body)
+
+
+def wsgi_environ(request: PreparedRequest) -> dict[str, Any]:
+    """The WSGI environ (PEP 3333) of an intercepted request, as an HTTP server would build it."""
+    body = _body_bytes(request.body)
     scheme, _, rest = (request.url or "").partition("://")
     host, slash, path = rest.partition("/")
     path, _, query = path.partition("#")[0].partition("?")
@@ -92,9 +100,10 @@ def wsgi_environ(request: PreparedRequest) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=256)
 def _environ_key(header: str) -> str | None:
-    """The environ key of a header (PEP 3333); None for Content-Length, which the body decides."""
+    """The environ key of a header (PEP 3333); None for Content-Length and Transfer-Encoding: the body is
+    passed whole (a chunked body already joined, as a server does), so its length decides."""
     key = header.upper().replace("-", "_")
-    if key == "CONTENT_LENGTH":
+    if key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
         return None
     return key if key == "CONTENT_TYPE" else "HTTP_" + key
 
