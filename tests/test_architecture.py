@@ -130,11 +130,27 @@ def target_values(tree: ast.AST) -> set[int]:
     }
 
 
+MESSAGE_MODULES = ("messages.py", "mlflow_messages.py")
+
+
+def test_every_backend_error_message_is_written_in_a_messages_module():
+    """An error raised in the backend takes its text from ``messages.py`` (or MLflow's ``mlflow_messages.py``)."""
+    offenders = []
+    for path in backend_files():
+        if path.name in MESSAGE_MODULES:
+            continue
+        for node in ast.walk(parsed(path)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "").endswith("Error") and node.args:
+                if isinstance(node.args[0], (ast.Constant, ast.JoinedStr)):
+                    offenders.append(f"{path.name}:{node.lineno}")
+    assert not offenders, "messages written inline: " + ", ".join(offenders)
+
+
 def test_the_backend_holds_no_wire_field_names():
     """JSON field names live in the api layer; the backend's error messages and targets live in ``messages.py``."""
     offenders = []
     for path in backend_files():
-        if path.name == "messages.py":
+        if path.name in MESSAGE_MODULES:
             continue
         tree = parsed(path)
         targets = target_values(tree)

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from amlmock.tokens import TENANT_ID, make_token, signed_token
-from tests.test_serve import ADMIN, AUTH, WS, Server
+from tests.test_serve import AUTH, WS, Server
 
 HISTORY = f"/history/v1.0{WS}/experiments/exp"
 OTHER_WS = WS.replace("ws1", "ws2").replace("rg1", "rg2")

@@ -92,7 +92,7 @@ def _build_newer_state(backend: Backend, transactions: Transactions) -> None:
 
     ws = backend.create_workspace("sub", "rg", "ws")
     exp = backend.create_experiment(ws, "exp")
-    run = backend.create_or_update_run(ws, exp, "run", RunFields())
+    backend.create_or_update_run(ws, exp, "run", RunFields())
     backend.write_blob(ws, "snapshots", "p1/a.py", b"print(1)")
     backend.commit_snapshot(ws, "s1", None, {"a.py": 8}, ["a.py"], {"a.py": "p1/a.py"})
     backend.commit_snapshot(ws, "s2", "s1", {}, ["a.py"], {})  # a.py unchanged: from s1

@@ -6,7 +6,8 @@ from typing import Any, Callable
 
 from ..backend.service import Backend
 from ..web import routes as browser
-from . import admin, arm, artifacts, execution, history, metrics, mlflow, mlflow_registry, models, run_artifacts
+from . import admin, arm, artifacts, execution, history, metrics, mlflow, models, run_artifacts
+from . import mlflow_registry  # noqa: F401 (its routes register themselves on mlflow.router)
 from .access import Access
 from .app import MAX_BLOB_BODY, ServiceApp, build_route_table
 

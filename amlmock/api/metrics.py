@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backend.errors import ValidationError
 from . import parse
 from .app import WORKSPACE_PATH, Call, JsonReply, Router, json_response
 from .wire import error_body, metric_dto
@@ -46,8 +45,6 @@ def get_metric(call: Call, **names: str) -> dict[str, Any]:
     """M3: one metric's values, in logging order, one page at a time."""
     _, run = call.path_run(names)
     body = call.json_object()
-    name = body.get("metricName")
-    if not isinstance(name, str):
-        raise ValidationError(f"metricName must be a string, not {type(name).__name__}", target="metricName")
+    name = parse.required_text(body, "metricName")
     page = call.backend.metric_page(run, name, parse.text(body, "continuationToken"))
     return metric_dto(page.series, page.values, page.continuation_token)

@@ -10,7 +10,8 @@ import functools
 import logging
 from typing import Any, Callable
 
-from ..backend import messages, paging
+from ..backend import mlflow_messages as messages
+from ..backend import paging
 from ..backend.errors import ConflictError, NotFoundError, NotImplementedByFake, ServiceError, ValidationError
 from ..backend.models import Experiment, Run, Workspace, new_id
 from ..backend.run_filter import parse_filter, parse_order_by
@@ -74,7 +75,7 @@ class _Request:
         """A string field (None when absent and not required)."""
         value = self.fields.get(key)
         if value is None and required:
-            raise ValidationError(f"Missing value for required parameter '{key}'.", target=key)
+            raise ValidationError(messages.missing_parameter(key), target=key)
         if value is not None and not isinstance(value, str):
             raise ValidationError(f"Invalid value {value!r} for parameter '{key}' supplied: it must be a string", target=key)
         return value
@@ -93,7 +94,7 @@ class _Request:
         """The run named by ``run_id`` (or the older ``run_uuid``)."""
         run_id = self.fields.get("run_id") or self.fields.get("run_uuid")
         if not isinstance(run_id, str) or not run_id:
-            raise ValidationError("Missing value for required parameter 'run_id'.", target="run_id")
+            raise ValidationError(messages.missing_parameter("run_id"), target="run_id")
         try:
             return self.backend.get_run(self.workspace, run_id)
         except NotFoundError:
@@ -132,7 +133,7 @@ def _point(fields: dict[str, Any]) -> MetricPoint:
     timestamp, step = _int64(fields.get("timestamp")), _int64(fields.get("step", 0))
     if value is None or timestamp is None:
         missing = "value" if value is None else "timestamp"
-        raise ValidationError(f"Missing value for required parameter '{missing}'.", target=missing)
+        raise ValidationError(messages.missing_parameter(missing), target=missing)
     return MetricPoint(fields.get("key"), value, timestamp, step)
 
 

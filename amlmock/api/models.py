@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from ..backend.errors import NotImplementedByFake, ServiceError, ValidationError
 from ..backend.models import DEFAULT_USER
 from ..backend.registry import MAX_PAGE_SIZE, ArtifactRef, Asset, LabelFilter, ModelChange, ModelQuery, NewModel, RegisteredModel
+from . import parse
 from .app import WORKSPACE_PATH, Call, Router
 from .wire import timestamp
 
@@ -105,13 +106,6 @@ def _artifact_refs(artifacts: Any) -> list[ArtifactRef]:
     return refs
 
 
-def _text(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ValidationError(f"{key} must be a string, not {type(value).__name__}", target=key)
-    return value
-
-
 @router.route(MMS + "/assets", "POST")
 def create_asset(call: Call, **names: str) -> dict[str, Any]:
     """The files a model is registered from: artifact prefixes of a run, or of a local upload."""
@@ -123,7 +117,7 @@ def create_asset(call: Call, **names: str) -> dict[str, Any]:
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise ValidationError("meta must be an object of strings", target="meta")
     refs = _artifact_refs(body.get("artifacts"))
-    asset = call.backend.registry.create_asset(workspace, _text(body, "name") or "", refs, _text(body, "runid"), meta)
+    asset = call.backend.registry.create_asset(workspace, parse.text(body, "name") or "", refs, parse.text(body, "runid"), meta)
     return asset_dto(asset)
 
 
@@ -135,7 +129,7 @@ def get_asset(call: Call, asset_id: str, **names: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------- models
 def _new_model(body: dict[str, Any]) -> NewModel:
-    url = _text(body, "url") or ""
+    url = parse.text(body, "url") or ""
     if not url.startswith(ASSET_URL):
         raise NotImplementedByFake(f"amlmock registers models from assets ({ASSET_URL}<id>) only, not {url!r}", target="url")
     if body.get("datasets") or any(body.get(key) is not None for key in UNSUPPORTED_FIELDS):
@@ -144,17 +138,17 @@ def _new_model(body: dict[str, Any]) -> NewModel:
     if not isinstance(unpack, bool):
         raise ValidationError("unpack must be true or false", target="unpack")
     return NewModel(
-        name=_text(body, "name") or "",
+        name=parse.text(body, "name") or "",
         asset_id=url[len(ASSET_URL):],
-        mime_type=_text(body, "mimeType") or "",
-        description=_text(body, "description"),
+        mime_type=parse.text(body, "mimeType") or "",
+        description=parse.text(body, "description"),
         tags=body.get("kvTags") or {},
         properties=body.get("properties") or {},
-        framework=_text(body, "framework"),
-        framework_version=_text(body, "frameworkVersion"),
+        framework=parse.text(body, "framework"),
+        framework_version=parse.text(body, "frameworkVersion"),
         unpack=unpack,
-        experiment_name=_text(body, "experimentName"),
-        run_id=_text(body, "runId"),
+        experiment_name=parse.text(body, "experimentName"),
+        run_id=parse.text(body, "runId"),
     )
 
 

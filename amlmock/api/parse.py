@@ -27,7 +27,13 @@ _RUN_TEXT_FIELDS = {"name": "name", "displayName": "display_name", "description"
 def text(body: Mapping[str, Any], key: str) -> str | None:
     """An optional string field (filter, orderBy, viewType, continuationToken ...)."""
     value = body.get(key)
-    if value is not None and not isinstance(value, str):
+    return None if value is None else required_text(body, key)
+
+
+def required_text(body: Mapping[str, Any], key: str) -> str:
+    """A string field that must be there (metricName ...)."""
+    value = body.get(key)
+    if not isinstance(value, str):
         raise ValidationError(f"{key} must be a string, not {type(value).__name__}", target=key)
     return value
 

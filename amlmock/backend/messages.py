@@ -160,60 +160,6 @@ def bad_orderby(text: str, fields: tuple[str, ...]) -> str:
     return f"amlmock cannot order by {text!r}: use one of {', '.join(fields)} followed by asc or desc"
 
 
-# ---------------------------------------------------------------------------------- run_filter.py (MLflow's)
-def invalid_mlflow_filter(text: str, why: str) -> str:
-    return f"Invalid filter string {text!r}: {why}"
-
-
-NOT_WITHOUT_IN = "NOT must be followed by IN"
-
-
-def cannot_read(rest: str) -> str:
-    return f"cannot read {rest!r}"
-
-
-def expected(what: str, found: str) -> str:
-    """``expected an identifier, found 'x'`` (``what``: an identifier, a comparator, a quoted string)."""
-    return f"expected {what}, found {found!r}"
-
-
-def expected_key_after(prefix: str) -> str:
-    return f"expected a key after {prefix!r}."
-
-
-def not_a_run_attribute(key: str, attributes: tuple[str, ...]) -> str:
-    return f"{key!r} is not a run attribute one can search on ({', '.join(attributes)})"
-
-
-def bad_comparator(comparator: str, kind: str, key: str, allowed: tuple[str, ...]) -> str:
-    return f"{comparator} is not a comparator for {kind} {key!r} (allowed: {', '.join(allowed)})"
-
-
-def needs_string_list(comparator: str) -> str:
-    return f"{comparator} needs a parenthesised list of strings"
-
-
-def list_not_closed(comparator: str) -> str:
-    return f"the list after {comparator} is not closed"
-
-
-def needs_number(kind: str, key: str, found: str) -> str:
-    return f"{kind} {key!r} must be compared with a number, not {found!r}"
-
-
-def expected_and(found: str) -> str:
-    return f"expected AND, found {found!r} (MLflow filters join clauses with AND only)"
-
-
-def unexpected_in_order_by(found: str) -> str:
-    return f"unexpected {found!r} in order_by entry"
-
-
-# ---------------------------------------------------------------------------------- MLflow's words (api/mlflow.py, tracking.py)
-def no_mlflow_experiment(experiment_id: object) -> str:
-    return f"Could not find experiment with ID {experiment_id}"
-
-
 # ---------------------------------------------------------------------------------- times.py
 def not_an_iso_time(text: str) -> str:
     return f"not an ISO 8601 time: {text!r}"

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence, Union
 
-from . import limits, messages
+from . import limits
+from . import mlflow_messages as messages
 from .errors import ValidationError
 
 ENTITIES = {

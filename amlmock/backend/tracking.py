@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from ..defaults import USER_NAME_KEY
 from . import limits
+from . import mlflow_messages as messages
 from .changes import MetricRow
 from .errors import ImmutablePropertyError, NotFoundError, ValidationError
 from .lifecycle import EVENT_PREFIX, is_terminal
@@ -161,33 +162,33 @@ def _attribute(run: Run, key: str) -> Any:
 
 def _check_key(what: str, key: Any) -> str:
     if not isinstance(key, str) or not key:
-        raise ValidationError(f"Invalid value {key!r} for parameter 'key' supplied: a {what} key must be a non-empty string", target="key")
+        raise ValidationError(messages.invalid_mlflow_key(what, key), target="key")
     if len(key) > MAX_ENTITY_KEY_LENGTH:
-        raise ValidationError(f"{what} key '{key[:40]}...' had length {len(key)}, which exceeded length limit of {MAX_ENTITY_KEY_LENGTH}", target="key")
+        raise ValidationError(messages.mlflow_key_too_long(what, key, MAX_ENTITY_KEY_LENGTH), target="key")
     if key.startswith("/") or ".." in key.split("/"):
-        raise ValidationError(f"Invalid {what} name: {key!r}: names may not be absolute paths or contain '..'", target="key")
+        raise ValidationError(messages.mlflow_key_is_a_path(what, key), target="key")
     return key
 
 
 def _check_value(what: str, key: str, value: Any, limit: int) -> str:
     if not isinstance(value, str):
-        raise ValidationError(f"The value of {what} {key!r} must be a string", target="value")
+        raise ValidationError(messages.mlflow_value_not_text(what, key), target="value")
     if len(value) > limit:
-        raise ValidationError(f"{what} value '{value[:40]}...' of key {key!r} had length {len(value)}, which exceeded length limit of {limit}", target="value")
+        raise ValidationError(messages.mlflow_value_too_long(what, key, value, limit), target="value")
     return value
 
 
 def _check_point(point: MetricPoint) -> None:
     _check_key("Metric", point.key)
     if isinstance(point.value, bool) or not isinstance(point.value, (int, float)):
-        raise ValidationError(f"Got invalid value {point.value!r} for metric {point.key!r}: it must be a number", target="value")
+        raise ValidationError(messages.metric_point_not_a_number(point.key, point.value), target="value")
     for name, number in (("timestamp", point.timestamp), ("step", point.step)):
         if isinstance(number, bool) or not isinstance(number, int) or abs(number) >= 2**63:
-            raise ValidationError(f"Got invalid {name} {number!r} for metric {point.key!r}: it must be a 64-bit integer", target=name)
+            raise ValidationError(messages.metric_point_not_int64(point.key, name, number), target=name)
     if not EARLIEST_MS <= point.timestamp <= LATEST_MS:
-        raise ValidationError(f"Got invalid timestamp {point.timestamp} for metric {point.key!r}: the metric store keeps years 1000 to 9999", target="timestamp")
+        raise ValidationError(messages.metric_point_time_out_of_range(point.key, point.timestamp), target="timestamp")
     if not math.isfinite(point.value):
-        raise ValidationError(f"Metric {point.key!r} has the value {point.value!r}: amlmock stores finite numbers only", target="value")
+        raise ValidationError(messages.metric_point_not_finite(point.key, point.value), target="value")
 
 
 def _check_batch(run: Run, batch: TrackingBatch) -> None:
@@ -196,27 +197,23 @@ def _check_batch(run: Run, batch: TrackingBatch) -> None:
               (len(batch.tags), MAX_PARAMS_TAGS_PER_BATCH, "tags"))
     for count, limit, what in counts:
         if count > limit:
-            raise ValidationError(f"A batch logging request can contain at most {limit} {what}. Got {count} {what}.", target=what)
+            raise ValidationError(messages.mlflow_batch_too_long(what, count, limit), target=what)
     total = len(batch.metrics) + len(batch.params) + len(batch.tags)
     if total > MAX_ENTITIES_PER_BATCH:
-        raise ValidationError(f"A batch logging request can contain at most {MAX_ENTITIES_PER_BATCH} metrics, params and tags in total. Got {total}.", target="batch")
+        raise ValidationError(messages.mlflow_batch_too_large(total, MAX_ENTITIES_PER_BATCH), target="batch")
     if run.deleted:
-        raise ValidationError(f"The run {run.run_id} must be in the 'active' state. Current state is deleted.", target="run_id")
+        raise ValidationError(messages.mlflow_run_deleted(run.run_id), target="run_id")
     for point in batch.metrics:
         _check_point(point)
     new_names = {p.key for p in batch.metrics} - set(run.metrics)
     if len(run.metrics) + len(new_names) > limits.MAX_METRIC_NAMES_PER_RUN:
-        raise ValidationError(f"Run {run.run_id!r} can have at most {limits.MAX_METRIC_NAMES_PER_RUN} metric names", target="metrics")
+        raise ValidationError(messages.mlflow_too_many_metric_names(run.run_id, limits.MAX_METRIC_NAMES_PER_RUN), target="metrics")
     seen: dict[str, str] = {}
     for key, value in batch.params:
         _check_value("Param", _check_key("Param", key), value, MAX_PARAM_VALUE_LENGTH)
         old = run.params.get(key, seen.get(key))
         if old is not None and old != value:
-            raise ImmutablePropertyError(
-                f"Changing param values is not allowed. Param with key='{key}' was already logged with value='{old}' "
-                f"for run ID='{run.run_id}'. Attempted logging new value '{value}'.",
-                target="key",
-            )
+            raise ImmutablePropertyError(messages.param_changed(key, old, run.run_id, value), target="key")
         seen[key] = value
     for key, value in batch.tags:
         _check_value("Tag", _check_key("Tag", key), value, MAX_TAG_VALUE_LENGTH)
@@ -264,9 +261,9 @@ class TrackingMixin(RunOperations):
     def delete_tracking_tag(self, workspace: Workspace, run: Run, key: str) -> None:
         """Remove a tag; MLflow refuses a key the run does not have."""
         if run.deleted:
-            raise ValidationError(f"The run {run.run_id} must be in the 'active' state. Current state is deleted.", target="run_id")
+            raise ValidationError(messages.mlflow_run_deleted(run.run_id), target="run_id")
         if key not in run.tags:
-            raise NotFoundError(f"No tag with name: {key} in run with id {run.run_id}", target="key")
+            raise NotFoundError(messages.no_mlflow_tag(key, run.run_id), target="key")
         self._replace_tags(workspace, run, {k: v for k, v in run.tags.items() if k != key})
 
     def _replace_tags(self, workspace: Workspace, run: Run, tags: dict[str, Any]) -> None:
@@ -279,7 +276,7 @@ class TrackingMixin(RunOperations):
     def update_tracking_run(self, run: Run, status: str | None, name: str | None) -> Run:
         """MLflow's run update: a new status goes through the v1 state machine (a terminal run stays as it is)."""
         if status is not None and status not in MLFLOW_STATUSES:
-            raise ValidationError(f"Invalid run status {status!r}: one of {', '.join(MLFLOW_STATUSES)}", target="status")
+            raise ValidationError(messages.unknown_mlflow_status(status, MLFLOW_STATUSES), target="status")
         if name is not None:
             limits.check_length("run_name", name, limits.MAX_DISPLAY_NAME_LENGTH)
             run.display_name = name
@@ -315,9 +312,9 @@ class TrackingMixin(RunOperations):
     def search_tracking_runs(self, workspace: Workspace, search: RunSearch) -> TrackingPage:
         """The runs of the experiments that match the filter, in order, one page."""
         if search.view_type not in VIEW_TYPES:
-            raise ValidationError(f"Invalid run_view_type {search.view_type!r}: one of {', '.join(VIEW_TYPES)}", target="run_view_type")
+            raise ValidationError(messages.unknown_run_view_type(search.view_type, VIEW_TYPES), target="run_view_type")
         if not 0 < search.max_results <= MAX_RESULTS_PER_SEARCH:
-            raise ValidationError(f"Invalid value {search.max_results} for parameter 'max_results' supplied. It must be at most {MAX_RESULTS_PER_SEARCH}", target="max_results")
+            raise ValidationError(messages.max_results_out_of_range(search.max_results, MAX_RESULTS_PER_SEARCH), target="max_results")
         rows = [_Row(run, latest_metrics(run)) for run in self._runs_of(workspace, search.experiment_ids)]
         wanted = {"ACTIVE_ONLY": (False,), "DELETED_ONLY": (True,), "ALL": (False, True)}[search.view_type]
         found = [row for row in rows if row.run.deleted in wanted and matches(search.clauses, row)]
@@ -330,7 +327,7 @@ class TrackingMixin(RunOperations):
         for experiment_id in experiment_ids:
             experiment = workspace.experiment_by_id(experiment_id)
             if experiment is None:
-                raise NotFoundError(f"Could not find experiment with ID {experiment_id}", target="experiment_ids")
+                raise NotFoundError(messages.no_mlflow_experiment(experiment_id), target="experiment_ids")
             runs.extend(workspace.runs[run_id] for run_id in experiment.run_ids)
         return runs
 
