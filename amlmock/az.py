@@ -200,7 +200,7 @@ def _with_az_options(add_arguments: Callable[..., None], invocation: Invocation)
 
     def add(command_parser: argparse.ArgumentParser, argument_list: Any) -> None:
         add_arguments(command_parser, argument_list)
-        capture = functools.partial(_Capture, invocation=invocation)
+        capture: Any = functools.partial(_Capture, invocation=invocation)  # argparse takes any Action factory
         group = command_parser.add_argument_group("az output options (amlmock)")
         group.add_argument("--query", dest="query", type=_jmespath, action=capture, default=argparse.SUPPRESS,
                            metavar="JMESPATH", help="JMESPath query applied to the command's result")

@@ -54,6 +54,6 @@ def _decorate_test_case(case: type[unittest.TestCase], new_mock: NewMock) -> typ
         test.addCleanup(active.close)  # the first cleanup added runs last, after tearDown
         original_set_up(test)
 
-    case.setUp = setUp  # type: ignore[method-assign]
+    case.setUp = setUp  # type: ignore[method-assign, assignment]
     case._amlmock_decorated = True  # type: ignore[attr-defined]
     return case

@@ -86,10 +86,20 @@ def run_demo(verbose: bool = True) -> int:
         step.section("What the fake recorded (read through the amlmock handle)")
         step("[(r.run_id, r.status) for r in aml.runs()]", lambda: [(r.run_id[:20], r.status) for r in aml.runs()])
         step("aml.run(failing.id).status_history  # events after fail() are kept but ignored",
-             lambda: (time.sleep(1.5), [(e.name.rsplit(".", 1)[1], e.status_after, e.applied) for e in aml.run(failing.id).status_history])[1])
+             lambda: _history_after_the_driver_started(aml, failing.id))
         total = len(aml.runs())
     print(f"\namlmock demo: {step.count} steps, {total} runs recorded, {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _history_after_the_driver_started(aml: Any, run_id: str, seconds: float = 10.0) -> list[tuple[str, str, bool]]:
+    """The run's status events once its script's driver has posted its Start (it may come after fail())."""
+    deadline = time.monotonic() + seconds
+    while True:
+        history = [(e.name.rsplit(".", 1)[1], e.status_after, e.applied) for e in aml.run(run_id).status_history]
+        if any(name == "Start" for name, _, _ in history) or time.monotonic() > deadline:
+            return history
+        time.sleep(0.05)
 
 
 def _start_and_monitor(step: _Steps, exp: Any) -> None:

@@ -119,7 +119,8 @@ class RouteTable:
         scoped = SCOPED_PATH.match(path)
         try:
             if scoped is None:
-                return self._adapter.match(path, method)
+                handler, values = self._adapter.match(path, method)
+                return handler, dict(values)
             service, subscription_id, resource_group, workspace_name, rest = scoped.groups()
             handler, values = self._scoped_adapter.match(service + SCOPE_MARK + (rest or ""), method)
         except HTTPException:

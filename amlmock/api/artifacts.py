@@ -150,7 +150,7 @@ def tree_files(node: Any, prefix: str = "") -> list[str]:
     if not isinstance(node, dict):
         return []
     children = node.get("children") or {}
-    found = []
+    found: list[str] = []
     for child in children.values() if isinstance(children, dict) else children:
         if not isinstance(child, dict) or not isinstance(child.get("name"), str):
             raise ValidationError("DirTreeNode children must be {name, type, children} objects", target="DirTreeNode")

@@ -134,7 +134,8 @@ def _point(fields: dict[str, Any]) -> MetricPoint:
     if value is None or timestamp is None:
         missing = "value" if value is None else "timestamp"
         raise ValidationError(messages.missing_parameter(missing), target=missing)
-    return MetricPoint(fields.get("key"), value, timestamp, step)
+    key: Any = fields.get("key")  # the backend's MLflow key rule checks it
+    return MetricPoint(key, value, timestamp, step)
 
 
 # ---------------------------------------------------------------- experiments

@@ -7,6 +7,8 @@ messages and error targets are the names the service's API gives the fields: a m
 
 from __future__ import annotations
 
+from typing import Iterable
+
 
 # ---------------------------------------------------------------------------------- limits.py
 def invalid_run_id(run_id: object) -> str:
@@ -191,7 +193,7 @@ def experiment_id_not_found(experiment_id: str) -> str:
     return f"Experiment with id {experiment_id!r} was not found"
 
 
-def unknown_view_type(view_type: object, views: object) -> str:
+def unknown_view_type(view_type: object, views: Iterable[str]) -> str:
     return f"viewType must be one of {', '.join(views)}, not {view_type!r}"
 
 

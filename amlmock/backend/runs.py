@@ -242,12 +242,13 @@ def _merged_properties(current: Mapping[str, Any], update: Mapping[str, Any] | N
 
 def _run_sort_key(field_name: str) -> Any:
     def key(run: Run) -> SortKey:
-        value: datetime | int | None = {
+        values: dict[str, datetime | int] = {
             "StartTimeUtc": run.order_time,
             "CreatedUtc": run.created_utc,
             "EndTimeUtc": run.end_time_utc or run.order_time,
             "RunNumber": run.run_number,
-        }[field_name]
+        }
+        value = values[field_name]
         text = value.isoformat() if isinstance(value, datetime) else f"{value:020d}"
         return (text, run.run_number)
 

@@ -323,7 +323,7 @@ class TrackingMixin(RunOperations):
         return TrackingPage([row.run for row in ordered[search.offset:end]], end if end < len(ordered) else None)
 
     def _runs_of(self, workspace: Workspace, experiment_ids: Iterable[str]) -> list[Run]:
-        runs = []
+        runs: list[Run] = []
         for experiment_id in experiment_ids:
             experiment = workspace.experiment_by_id(experiment_id)
             if experiment is None:

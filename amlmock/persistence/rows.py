@@ -21,6 +21,11 @@ def _parse(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text is not None else None
 
 
+def _parse_required(text: str) -> datetime:
+    """A time the fake always writes (a creation time, an event's time)."""
+    return datetime.fromisoformat(text)
+
+
 def _json(value: Any) -> str | None:
     return json.dumps(value) if value is not None else None  # ASCII: a lone surrogate is kept as an escape
 
@@ -125,7 +130,7 @@ class Loader:
 
     def experiment(self, rows: Iterable[Row]) -> None:
         for workspace_id, experiment_id, name, created, description, archived in rows:
-            experiment = Experiment(experiment_id, name, _parse(created), description, archived_time=_parse(archived))
+            experiment = Experiment(experiment_id, name, _parse_required(created), description, archived_time=_parse(archived))
             self.workspaces[workspace_id].add_experiment(experiment)
             self._experiments[(workspace_id, experiment_id)] = experiment
 
@@ -160,7 +165,7 @@ class Loader:
 
     def artifact(self, rows: Iterable[Row]) -> None:
         for workspace_id, container, path, origin, created in rows:
-            self.workspaces[workspace_id].artifacts[(container, path)] = Artifact(origin, container, path, _parse(created))
+            self.workspaces[workspace_id].artifacts[(container, path)] = Artifact(origin, container, path, _parse_required(created))
 
     def blob(self, rows: Iterable[Row]) -> None:
         for workspace_id, container, path, content in rows:
@@ -168,7 +173,7 @@ class Loader:
 
     def snapshot(self, rows: Iterable[Row]) -> None:
         for workspace_id, snapshot_id, parent_id, files, created, tree, blobs in rows:
-            snapshot = Snapshot(snapshot_id, parent_id, _unjson(files), _parse(created), tuple(_unjson(tree)), _unjson(blobs))
+            snapshot = Snapshot(snapshot_id, parent_id, _unjson(files), _parse_required(created), tuple(_unjson(tree)), _unjson(blobs))
             self.workspaces[workspace_id].snapshots[snapshot_id] = snapshot
 
     def registry(self, rows: Iterable[Row]) -> None:
@@ -179,12 +184,12 @@ class Loader:
             for a in data["assets"]:
                 sources = [ArtifactRef(*source) for source in a["sources"]]
                 files = [ws.artifacts[(container, path)] for container, path in a["files"]]
-                assets[a["asset_id"]] = Asset(a["asset_id"], a["name"], sources, files, a["run_id"], _parse(a["created_utc"]), a["meta"])
+                assets[a["asset_id"]] = Asset(a["asset_id"], a["name"], sources, files, a["run_id"], _parse_required(a["created_utc"]), a["meta"])
             ws.registry.assets = assets
             for m in data["models"]:
                 model = RegisteredModel(
                     **_fields_of(m, MODEL_FIELDS), asset=assets[m["asset_id"]],
-                    created_utc=_parse(m["created_utc"]), modified_utc=_parse(m["modified_utc"]),
+                    created_utc=_parse_required(m["created_utc"]), modified_utc=_parse_required(m["modified_utc"]),
                 )
                 ws.registry.versions.setdefault(model.name, {})[model.version] = model
             ws.registry.last_version = dict(data["last_version"])
@@ -215,7 +220,7 @@ def _run_from(row: Row) -> Run:
     details = json.loads(details_text)
     run = Run(
         run_id=run_id, experiment_id=experiment_id, experiment_name="", run_number=number, root_run_id=root,
-        parent_run_id=parent, created_utc=_parse(created), created_by=details.get("created_by") or DEFAULT_USER,
+        parent_run_id=parent, created_utc=_parse_required(created), created_by=details.get("created_by") or DEFAULT_USER,
         status=status, name=name, display_name=display_name, description=description, target=target,
         run_type=run_type, run_type_v2=details.get("run_type_v2"), script_name=script_name, hidden=bool(hidden),
         start_time_utc=_parse(start), end_time_utc=_parse(end), run_definition=details.get("run_definition"),
@@ -224,7 +229,7 @@ def _run_from(row: Row) -> Run:
     for warning in details.get("warnings") or ():
         run.add_warning(warning)
     for name_, received, before, after, applied, reason, data in details.get("events") or ():
-        run.record_event(StatusEvent(name_, _parse(received), before, after, applied, reason, data))
+        run.record_event(StatusEvent(name_, _parse_required(received), before, after, applied, reason, data))
     if details.get("processes"):
         run.record_processes(details["processes"])
     if details.get("params"):

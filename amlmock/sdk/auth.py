@@ -9,7 +9,8 @@ from unittest import mock
 
 from azureml.core import authentication as sdk_auth
 
-from ..tokens import TENANT_ID, make_token
+from ..defaults import TENANT_ID
+from ..tokens import make_token
 
 CLOUD = "AzureCloud"
 
@@ -39,7 +40,7 @@ class OfflineAuthentication(sdk_auth.AbstractAuthentication):
     (e.g. ``http://127.0.0.1:PORT/``) sends ARM calls to a loopback server instead of Azure.
     """
 
-    subscriptions: Callable[[], list[str]] = staticmethod(lambda: [])  # type: ignore[assignment]
+    subscriptions: Callable[[], list[str]] = staticmethod(lambda: [])
     arm_endpoint: str | None = None
 
     def __init__(self, cloud: str | None = None) -> None:

@@ -109,7 +109,8 @@ def _restore_variables(saved: dict[str, str | None]) -> None:
 def _fail_fast(stack: ExitStack) -> None:
     """Until ``stack`` closes, importing a probed module that is not installed fails at once (``None`` in ``sys.modules``)."""
     absent = [name for name in PROBED_MODULES if name not in sys.modules and _not_installed(name)]
-    sys.modules.update(dict.fromkeys(absent))
+    for name in absent:
+        sys.modules[name] = None  # type: ignore[assignment]  # None: "import name" raises ModuleNotFoundError
     stack.callback(_forget_absent, absent)
 
 
