@@ -5,7 +5,7 @@ service's error envelope ``{"error": {"code", "message", "details": []}}``; neve
 A refused request changes nothing (the test pickles the whole state before and after, a byte-exact
 snapshot), and after an accepted one the state still reads back (run, queries on every field the
 request could have touched, the admin state, ``aml.metrics``). Requests go through the WSGI app
-directly, through ``requests`` under the active mock (the ``responses`` transport), through the
+directly, through ``requests`` under the active mock (the ``responses`` transport; bodies whole or chunked), through the
 loopback server, and to an ``amlmock serve`` process. Counts and findings: ``docs/reliability.md``.
 """
 
@@ -250,8 +250,9 @@ class Target:
 
     def send(self, method: str, path: str, data: bytes | None, transport: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         headers = {**AUTH, "Content-Type": "application/json", **(headers or {})}
-        if transport == "responses":
-            response = raw(method, HOST + path, headers=headers, data=data)
+        if transport in ("responses", "responses, chunked"):
+            body = data if transport == "responses" or data is None else (data[i:i + 7] for i in range(0, len(data), 7))
+            response = raw(method, HOST + path, headers=headers, data=body)
             return response.status_code, response.content
         answer = self.client.open(path, method=method, data=data or b"", headers=headers, base_url=HOST)
         try:
@@ -329,7 +330,7 @@ def test_random_bodies_on_every_route(target, data):
     run = data.draw(st.sampled_from([RUN, DONE, CHILD]), label="run")
     body = data.draw(route.body, label="body") if route.body is not None else None
     encoded = encode(body, data.draw(ENCODINGS, label="encoding")) if route.body is not None else None
-    transport = data.draw(st.sampled_from(["wsgi", "wsgi", "responses"]), label="transport")
+    transport = data.draw(st.sampled_from(["wsgi", "wsgi", "responses", "responses, chunked"]), label="transport")
     exchange(target, route.method, target.url(route.path, run=run), encoded, transport)
 
 
