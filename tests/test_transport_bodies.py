@@ -28,24 +28,22 @@ BODIES = {
 }
 
 
-def _history(aml, transport: str) -> str:
-    base = RH if transport == "responses" else aml.server_url + "/history/v1.0"
-    return base + workspace_path(aml)
-
-
-@pytest.mark.parametrize("transport", ["responses", "loopback"])
-@pytest.mark.parametrize("kind", list(BODIES))
-def test_a_run_created_from_any_body_kind_keeps_every_byte(aml, kind, transport):
+@pytest.fixture(params=["responses", "loopback"])
+def experiment_url(request, aml):
+    """The history URL of an experiment "bodies", reached in-process or over loopback."""
     Experiment(aml.workspace(), "bodies")
-    url = f"{_history(aml, transport)}/experiments/bodies/runs/body_run"
-    answer = raw("PATCH", url, data=BODIES[kind](), headers={"Content-Type": "application/json"})
+    base = RH if request.param == "responses" else aml.server_url + "/history/v1.0"
+    return f"{base}{workspace_path(aml)}/experiments/bodies"
+
+
+@pytest.mark.parametrize("kind", list(BODIES))
+def test_a_run_created_from_any_body_kind_keeps_every_byte(aml, experiment_url, kind):
+    answer = raw("PATCH", f"{experiment_url}/runs/body_run", data=BODIES[kind](), headers={"Content-Type": "application/json"})
     assert answer.status_code == 200, answer.text
     assert aml.run("body_run").tags == TAGS
 
 
-@pytest.mark.parametrize("transport", ["responses", "loopback"])
-def test_no_body_is_an_empty_one(aml, transport):
-    Experiment(aml.workspace(), "bodies")
-    answer = raw("POST", f"{_history(aml, transport)}/experiments/bodies/runs:query")
+def test_no_body_is_an_empty_one(experiment_url):
+    answer = raw("POST", f"{experiment_url}/runs:query")
     assert answer.status_code == 200, answer.text
     assert answer.json()["value"] == []

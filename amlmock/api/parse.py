@@ -27,12 +27,15 @@ _RUN_TEXT_FIELDS = {"name": "name", "displayName": "display_name", "description"
 def text(body: Mapping[str, Any], key: str) -> str | None:
     """An optional string field (filter, orderBy, viewType, continuationToken ...)."""
     value = body.get(key)
-    return None if value is None else required_text(body, key)
+    return None if value is None else _checked_text(key, value)
 
 
 def required_text(body: Mapping[str, Any], key: str) -> str:
     """A string field that must be there (metricName ...)."""
-    value = body.get(key)
+    return _checked_text(key, body.get(key))
+
+
+def _checked_text(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError(f"{key} must be a string, not {type(value).__name__}", target=key)
     return value

@@ -191,6 +191,12 @@ def _check_point(point: MetricPoint) -> None:
         raise ValidationError(messages.metric_point_not_finite(point.key, point.value), target="value")
 
 
+def _check_active(run: Run) -> None:
+    """MLflow changes only a run in the 'active' lifecycle stage (not one deleted through MLflow)."""
+    if run.deleted:
+        raise ValidationError(messages.mlflow_run_deleted(run.run_id), target="run_id")
+
+
 def _check_batch(run: Run, batch: TrackingBatch) -> None:
     """Every MLflow rule of one log call, before anything is stored."""
     counts = ((len(batch.metrics), MAX_METRICS_PER_BATCH, "metrics"), (len(batch.params), MAX_PARAMS_TAGS_PER_BATCH, "params"),
@@ -201,8 +207,7 @@ def _check_batch(run: Run, batch: TrackingBatch) -> None:
     total = len(batch.metrics) + len(batch.params) + len(batch.tags)
     if total > MAX_ENTITIES_PER_BATCH:
         raise ValidationError(messages.mlflow_batch_too_large(total, MAX_ENTITIES_PER_BATCH), target="batch")
-    if run.deleted:
-        raise ValidationError(messages.mlflow_run_deleted(run.run_id), target="run_id")
+    _check_active(run)
     for point in batch.metrics:
         _check_point(point)
     new_names = {p.key for p in batch.metrics} - set(run.metrics)
@@ -260,8 +265,7 @@ class TrackingMixin(RunOperations):
     @locked
     def delete_tracking_tag(self, workspace: Workspace, run: Run, key: str) -> None:
         """Remove a tag; MLflow refuses a key the run does not have."""
-        if run.deleted:
-            raise ValidationError(messages.mlflow_run_deleted(run.run_id), target="run_id")
+        _check_active(run)
         if key not in run.tags:
             raise NotFoundError(messages.no_mlflow_tag(key, run.run_id), target="key")
         self._replace_tags(workspace, run, {k: v for k, v in run.tags.items() if k != key})
